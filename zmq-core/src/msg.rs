@@ -1,0 +1,730 @@
+//! Messages: the unit every pipe, socket and engine moves.
+//!
+//! A [`Msg`] is exactly 64 bytes so that it can live inside the caller-owned
+//! `zmq_msg_t` of the C API. Its layout is `#[repr(C)]` and starts with a
+//! [`Kind`] byte, so the C boundary can reject a buffer that was never
+//! initialised (or was closed) before it interprets the rest. It holds no
+//! pointer to itself, so it may be moved with `memcpy`, as C callers do.
+//!
+//! Bodies come in three shapes, as in libzmq (`src/msg.hpp`):
+//! - *inline* (libzmq's VSM): up to [`INLINE_CAPACITY`] bytes inside the 64;
+//! - *shared* (LMSG/ZCLMSG): a reference-counted [`Content`] allocation, either
+//!   our own buffer or a caller's buffer released by its free function; a
+//!   message may reference a sub-range of a content (the decoder slices one
+//!   read buffer into many messages without copying);
+//! - *constant* (CMSG): caller memory that is never freed (`zmq_send_const`,
+//!   `zmq_msg_init_data` without a free function).
+
+use std::alloc::{self, Layout};
+use std::ffi::{c_void, CStr, CString};
+use std::mem::{self, ManuallyDrop};
+use std::ptr::{self, NonNull};
+use std::slice;
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// Bytes a message body can hold inline, without an allocation.
+pub const INLINE_CAPACITY: usize = 40;
+
+/// The longest group name (`ZMQ_GROUP_MAX_LENGTH`).
+pub const GROUP_MAX_LENGTH: usize = 255;
+
+/// A caller's function that releases a zero-copy buffer (`zmq_free_fn`).
+pub type FreeFn = unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void);
+
+/// What a message is; the first byte of its representation.
+///
+/// The values are libzmq's (`type_min` 101 .. `type_max` 107) so that 0 (a
+/// zeroed or closed `zmq_msg_t`) is never valid.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Body held inline.
+    Inline = 101,
+    /// Body in a reference-counted [`Content`].
+    Shared = 102,
+    /// End-of-pipe marker used by the pipe termination handshake.
+    Delimiter = 103,
+    /// Body in caller memory that is never freed.
+    Constant = 104,
+    /// RADIO/DISH join command.
+    Join = 106,
+    /// RADIO/DISH leave command.
+    Leave = 107,
+}
+
+impl Kind {
+    /// The kind stored in `byte`, if it is a valid one.
+    pub fn from_byte(byte: u8) -> Option<Kind> {
+        Some(match byte {
+            101 => Kind::Inline,
+            102 => Kind::Shared,
+            103 => Kind::Delimiter,
+            104 => Kind::Constant,
+            106 => Kind::Join,
+            107 => Kind::Leave,
+            _ => return None,
+        })
+    }
+}
+
+/// Message flags (libzmq's `msg_t::flags`).
+pub mod flags {
+    /// More frames of this message follow.
+    pub const MORE: u8 = 1;
+    /// A ZMTP command frame rather than a data frame.
+    pub const COMMAND: u8 = 2;
+    /// The frame carries the peer's credential (User-Id).
+    pub const CREDENTIAL: u8 = 32;
+    /// The frame is a routing id prepended by a ROUTER-like socket.
+    pub const ROUTING_ID: u8 = 64;
+    /// The body has been copied at least once (`ZMQ_SHARED`).
+    pub const SHARED: u8 = 128;
+}
+
+/// Connection properties attached to received messages (`zmq_msg_gets`).
+///
+/// Shared by every message from one connection; immutable once built.
+#[derive(Debug, Default)]
+pub struct Metadata {
+    props: Vec<(String, CString)>,
+}
+
+impl Metadata {
+    /// Empty metadata.
+    pub fn new() -> Metadata {
+        Metadata::default()
+    }
+
+    /// Adds (or replaces) a property. Values with an interior NUL are cut there,
+    /// as a C string would be.
+    pub fn insert(&mut self, name: &str, value: &[u8]) {
+        let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
+        let value = CString::new(&value[..end]).expect("NUL removed above");
+        match self.props.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.props.push((name.to_owned(), value)),
+        }
+    }
+
+    /// The value of a property, looked up by exact name.
+    pub fn get(&self, name: &str) -> Option<&CStr> {
+        self.props
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_c_str())
+    }
+
+    /// Number of properties.
+    pub fn len(&self) -> usize {
+        self.props.len()
+    }
+
+    /// Whether there are no properties.
+    pub fn is_empty(&self) -> bool {
+        self.props.is_empty()
+    }
+}
+
+/// How a [`Content`]'s bytes are released when its last reference goes.
+enum Release {
+    /// The bytes follow the header in the same allocation of this layout.
+    Inline(Layout),
+    /// The caller's buffer, released by the caller's function.
+    Caller { free: FreeFn, hint: *mut c_void },
+    /// Bytes owned by a `Vec` (whose parts are kept to rebuild it).
+    Vec { capacity: usize },
+}
+
+/// A reference-counted body (libzmq's `content_t`).
+///
+/// The count starts at 1; [`Msg::share`] adds one per copy and the message that
+/// drops the count to zero releases the bytes.
+pub struct Content {
+    refcnt: AtomicUsize,
+    data: *mut u8,
+    size: usize,
+    release: Release,
+}
+
+impl Content {
+    /// Allocates a content with `size` zeroed bytes after the header (calloc
+    /// hands large sizes fresh zero pages, so no memset is paid for them).
+    fn alloc(size: usize) -> Result<NonNull<Content>> {
+        let header = Layout::new::<Content>();
+        let body = Layout::array::<u8>(size).map_err(|_| Error::NoMemory)?;
+        let (layout, offset) = header.extend(body).map_err(|_| Error::NoMemory)?;
+        // SAFETY: the layout is non-zero-sized (it holds the header).
+        let raw = unsafe { alloc::alloc_zeroed(layout) };
+        let content = NonNull::new(raw as *mut Content).ok_or(Error::NoMemory)?;
+        // SAFETY: `raw` is a fresh allocation of `layout`, aligned for Content,
+        // with `size` bytes available at `offset`.
+        unsafe {
+            content.as_ptr().write(Content {
+                refcnt: AtomicUsize::new(1),
+                data: raw.add(offset),
+                size,
+                release: Release::Inline(layout),
+            });
+        }
+        Ok(content)
+    }
+
+    /// Wraps bytes released by `release`, in a separate header allocation.
+    fn wrap(data: *mut u8, size: usize, release: Release) -> NonNull<Content> {
+        let boxed = Box::new(Content {
+            refcnt: AtomicUsize::new(1),
+            data,
+            size,
+            release,
+        });
+        NonNull::from(Box::leak(boxed))
+    }
+
+    /// Adds `n` references.
+    fn add_refs(&self, n: usize) {
+        self.refcnt.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Drops one reference, releasing the content if it was the last one.
+    ///
+    /// # Safety
+    /// `this` must be a live content and the caller must own one reference.
+    unsafe fn release(this: NonNull<Content>) {
+        // SAFETY: the caller owns a reference, so the content is alive.
+        let c = unsafe { this.as_ref() };
+        // A count of 1 means we hold the only reference and nobody can take a
+        // new one, so the atomic read-modify-write can be skipped.
+        if c.refcnt.load(Ordering::Acquire) != 1 {
+            if c.refcnt.fetch_sub(1, Ordering::Release) != 1 {
+                return;
+            }
+            fence(Ordering::Acquire);
+        }
+        // SAFETY: the last reference is gone; we own the content exclusively.
+        unsafe { Content::destroy(this) }
+    }
+
+    /// # Safety
+    /// No reference to `this` may remain.
+    unsafe fn destroy(this: NonNull<Content>) {
+        let raw = this.as_ptr();
+        // SAFETY: exclusive ownership (see the caller); each arm releases the
+        // memory the way it was obtained.
+        unsafe {
+            match (*raw).release {
+                Release::Inline(layout) => {
+                    ptr::drop_in_place(raw);
+                    alloc::dealloc(raw as *mut u8, layout);
+                }
+                Release::Caller { free, hint } => {
+                    let data = (*raw).data;
+                    drop(Box::from_raw(raw));
+                    free(data as *mut c_void, hint);
+                }
+                Release::Vec { capacity } => {
+                    let (data, size) = ((*raw).data, (*raw).size);
+                    drop(Box::from_raw(raw));
+                    drop(Vec::from_raw_parts(data, size, capacity));
+                }
+            }
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct SharedBody {
+    content: NonNull<Content>,
+    data: *mut u8,
+    len: usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct ConstBody {
+    data: *const u8,
+    len: usize,
+}
+
+#[repr(C)]
+union Body {
+    inline: [u8; INLINE_CAPACITY],
+    shared: SharedBody,
+    constant: ConstBody,
+}
+
+/// A group name (RADIO/DISH), NUL-terminated for `zmq_msg_group`.
+#[derive(Clone, Debug)]
+struct Group(CString);
+
+/// One message frame.
+#[repr(C)]
+pub struct Msg {
+    kind: Kind,
+    flags: u8,
+    inline_len: u8,
+    _reserved: u8,
+    routing_id: u32,
+    metadata: Option<Arc<Metadata>>,
+    group: Option<Box<Group>>,
+    body: Body,
+}
+
+const _: () = assert!(mem::size_of::<Msg>() == 64);
+const _: () = assert!(mem::align_of::<Msg>() <= mem::align_of::<*const u8>());
+
+// SAFETY: a message exclusively owns its inline bytes or one reference to an
+// immutable-once-shared content whose count is atomic; constant and caller
+// buffers are by contract (zmq_msg_init_data(3)) valid from any thread.
+unsafe impl Send for Msg {}
+
+impl Msg {
+    /// An empty message (`zmq_msg_init`).
+    pub const fn new() -> Msg {
+        Msg::with_kind(Kind::Inline)
+    }
+
+    const fn with_kind(kind: Kind) -> Msg {
+        Msg {
+            kind,
+            flags: 0,
+            inline_len: 0,
+            _reserved: 0,
+            routing_id: 0,
+            metadata: None,
+            group: None,
+            body: Body {
+                inline: [0; INLINE_CAPACITY],
+            },
+        }
+    }
+
+    /// The end-of-pipe delimiter.
+    pub const fn delimiter() -> Msg {
+        Msg::with_kind(Kind::Delimiter)
+    }
+
+    /// A message of `size` zeroed bytes (`zmq_msg_init_size`).
+    pub fn with_size(size: usize) -> Result<Msg> {
+        if size <= INLINE_CAPACITY {
+            let mut msg = Msg::new();
+            msg.inline_len = size as u8;
+            return Ok(msg);
+        }
+        let content = Content::alloc(size)?;
+        // SAFETY: freshly allocated and initialised (zeroed).
+        let data = unsafe { content.as_ref().data };
+        Ok(Msg::shared(content, data, size))
+    }
+
+    fn shared(content: NonNull<Content>, data: *mut u8, len: usize) -> Msg {
+        let mut msg = Msg::with_kind(Kind::Shared);
+        msg.body = Body {
+            shared: SharedBody { content, data, len },
+        };
+        msg
+    }
+
+    /// A message holding a copy of `bytes` (`zmq_msg_init_buffer`).
+    pub fn from_slice(bytes: &[u8]) -> Result<Msg> {
+        let mut msg = Msg::with_size(bytes.len())?;
+        msg.data_mut().copy_from_slice(bytes);
+        Ok(msg)
+    }
+
+    /// A message that takes ownership of `bytes` without copying large ones.
+    pub fn from_vec(mut bytes: Vec<u8>) -> Msg {
+        if bytes.len() <= INLINE_CAPACITY {
+            let mut msg = Msg::new();
+            msg.inline_len = bytes.len() as u8;
+            // SAFETY: `inline` is the active field of a fresh message.
+            unsafe { msg.body.inline[..bytes.len()].copy_from_slice(&bytes) };
+            return msg;
+        }
+        let (data, len, capacity) = (bytes.as_mut_ptr(), bytes.len(), bytes.capacity());
+        mem::forget(bytes);
+        let content = Content::wrap(data, len, Release::Vec { capacity });
+        Msg::shared(content, data, len)
+    }
+
+    /// A zero-copy message over a caller's buffer (`zmq_msg_init_data`).
+    ///
+    /// With `free`, the buffer is released by `free(data, hint)` exactly once,
+    /// when the last copy of the message is closed; without, it is treated as
+    /// constant memory that outlives the message.
+    ///
+    /// # Safety
+    /// `data` must be valid for reads (and writes, if the caller writes through
+    /// [`Msg::data_ptr`]) of `size` bytes until released as above.
+    pub unsafe fn from_raw_parts(
+        data: *mut u8,
+        size: usize,
+        free: Option<FreeFn>,
+        hint: *mut c_void,
+    ) -> Msg {
+        match free {
+            None => {
+                let mut msg = Msg::with_kind(Kind::Constant);
+                msg.body = Body {
+                    constant: ConstBody { data, len: size },
+                };
+                msg
+            }
+            Some(free) => {
+                let content = Content::wrap(data, size, Release::Caller { free, hint });
+                Msg::shared(content, data, size)
+            }
+        }
+    }
+
+    /// A message over constant memory (`zmq_send_const`).
+    ///
+    /// # Safety
+    /// `data` must stay valid and unchanged for `size` bytes for as long as any
+    /// copy of the message exists.
+    pub unsafe fn from_static(data: *const u8, size: usize) -> Msg {
+        // SAFETY: forwarded contract; no free function is ever called.
+        unsafe { Msg::from_raw_parts(data as *mut u8, size, None, ptr::null_mut()) }
+    }
+
+    /// What the message is.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The body's length in bytes.
+    pub fn size(&self) -> usize {
+        // SAFETY: `kind` says which union field is active.
+        unsafe {
+            match self.kind {
+                Kind::Shared => self.body.shared.len,
+                Kind::Constant => self.body.constant.len,
+                _ => self.inline_len as usize,
+            }
+        }
+    }
+
+    /// A pointer to the body (`zmq_msg_data`); valid while the message lives
+    /// and is not moved (inline bodies move with the message).
+    pub fn data_ptr(&mut self) -> *mut u8 {
+        // SAFETY: `kind` says which union field is active.
+        unsafe {
+            match self.kind {
+                Kind::Shared => self.body.shared.data,
+                Kind::Constant => self.body.constant.data as *mut u8,
+                _ => self.body.inline.as_mut_ptr(),
+            }
+        }
+    }
+
+    /// The body.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: `kind` says which union field is active; every body is
+        // initialised memory of its recorded length.
+        unsafe {
+            match self.kind {
+                Kind::Shared => slice::from_raw_parts(self.body.shared.data, self.body.shared.len),
+                Kind::Constant => {
+                    let c = self.body.constant;
+                    if c.len == 0 {
+                        &[]
+                    } else {
+                        slice::from_raw_parts(c.data, c.len)
+                    }
+                }
+                _ => &self.body.inline[..self.inline_len as usize],
+            }
+        }
+    }
+
+    /// The body, writable. Writing a shared body is seen by every copy, as in
+    /// libzmq; writing a constant one is the caller's contract.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        let len = self.size();
+        if len == 0 {
+            return &mut [];
+        }
+        // SAFETY: `data_ptr` points at `len` initialised bytes.
+        unsafe { slice::from_raw_parts_mut(self.data_ptr(), len) }
+    }
+
+    /// The flags byte.
+    pub fn flags(&self) -> u8 {
+        self.flags
+    }
+
+    /// Sets the given flag bits.
+    pub fn set_flags(&mut self, bits: u8) {
+        self.flags |= bits;
+    }
+
+    /// Clears the given flag bits.
+    pub fn reset_flags(&mut self, bits: u8) {
+        self.flags &= !bits;
+    }
+
+    /// More frames follow (`zmq_msg_more`).
+    pub fn more(&self) -> bool {
+        self.flags & flags::MORE != 0
+    }
+
+    /// Whether the body has been copied (`ZMQ_SHARED`): a copy was made, or the
+    /// body is constant memory.
+    pub fn is_shared(&self) -> bool {
+        self.flags & flags::SHARED != 0 || self.kind == Kind::Constant
+    }
+
+    /// Whether this is the pipe delimiter.
+    pub fn is_delimiter(&self) -> bool {
+        self.kind == Kind::Delimiter
+    }
+
+    /// A copy sharing the body (`zmq_msg_copy`): inline bodies are duplicated,
+    /// shared ones gain a reference, and both are marked [`flags::SHARED`].
+    pub fn share(&mut self) -> Msg {
+        if self.kind == Kind::Shared {
+            // SAFETY: the shared field is active and holds a live reference.
+            unsafe { self.body.shared.content.as_ref().add_refs(1) };
+            self.flags |= flags::SHARED;
+        }
+        Msg {
+            kind: self.kind,
+            flags: self.flags,
+            inline_len: self.inline_len,
+            _reserved: 0,
+            routing_id: self.routing_id,
+            metadata: self.metadata.clone(),
+            group: self.group.clone(),
+            // SAFETY: a bitwise copy of the body; for shared bodies the reference
+            // it carries was added above.
+            body: unsafe { ptr::read(&self.body) },
+        }
+    }
+
+    /// Takes the message out, leaving an empty one (`zmq_msg_move`).
+    pub fn take(&mut self) -> Msg {
+        mem::replace(self, Msg::new())
+    }
+
+    /// The routing id (draft `zmq_msg_routing_id`); 0 when unset.
+    pub fn routing_id(&self) -> u32 {
+        self.routing_id
+    }
+
+    /// Sets the routing id; 0 is not a valid id.
+    pub fn set_routing_id(&mut self, id: u32) -> Result<()> {
+        if id == 0 {
+            return Err(Error::Invalid);
+        }
+        self.routing_id = id;
+        Ok(())
+    }
+
+    /// Clears the routing id.
+    pub fn reset_routing_id(&mut self) {
+        self.routing_id = 0;
+    }
+
+    /// The group (draft `zmq_msg_group`); empty when unset.
+    pub fn group(&self) -> &CStr {
+        match &self.group {
+            Some(g) => g.0.as_c_str(),
+            None => c"",
+        }
+    }
+
+    /// Sets the group: at most [`GROUP_MAX_LENGTH`] bytes.
+    pub fn set_group(&mut self, group: &[u8]) -> Result<()> {
+        if group.len() > GROUP_MAX_LENGTH {
+            return Err(Error::Invalid);
+        }
+        let name = CString::new(group).map_err(|_| Error::Invalid)?;
+        self.group = Some(Box::new(Group(name)));
+        Ok(())
+    }
+
+    /// The connection metadata attached on receive.
+    pub fn metadata(&self) -> Option<&Arc<Metadata>> {
+        self.metadata.as_ref()
+    }
+
+    /// Attaches connection metadata.
+    pub fn set_metadata(&mut self, metadata: Arc<Metadata>) {
+        self.metadata = Some(metadata);
+    }
+
+    /// Removes the metadata.
+    pub fn reset_metadata(&mut self) {
+        self.metadata = None;
+    }
+
+    /// A metadata property (`zmq_msg_gets`).
+    pub fn property(&self, name: &str) -> Option<&CStr> {
+        self.metadata.as_deref().and_then(|m| m.get(name))
+    }
+
+    /// Reads the first byte of a raw message representation: the kind, if the
+    /// bytes hold a live message.
+    ///
+    /// # Safety
+    /// `raw` must be readable for one byte.
+    pub unsafe fn kind_at(raw: *const u8) -> Option<Kind> {
+        // SAFETY: forwarded contract.
+        Kind::from_byte(unsafe { raw.read() })
+    }
+
+    /// Marks a raw representation as closed, so that later use is detected.
+    ///
+    /// # Safety
+    /// `raw` must be writable for one byte and hold no live message.
+    pub unsafe fn mark_closed(raw: *mut u8) {
+        // SAFETY: forwarded contract.
+        unsafe { raw.write(0) }
+    }
+
+    /// Consumes the message without releasing its body: the caller takes over
+    /// the reference (used to move a message into raw storage).
+    pub fn into_raw(self) -> ManuallyDrop<Msg> {
+        ManuallyDrop::new(self)
+    }
+}
+
+impl Default for Msg {
+    fn default() -> Msg {
+        Msg::new()
+    }
+}
+
+impl Drop for Msg {
+    fn drop(&mut self) {
+        if self.kind == Kind::Shared {
+            // SAFETY: the shared field is active and we own one reference.
+            unsafe { Content::release(self.body.shared.content) }
+        }
+    }
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Msg")
+            .field("kind", &self.kind)
+            .field("flags", &self.flags)
+            .field("size", &self.size())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn small_bodies_are_inline_and_large_ones_shared() {
+        let m = Msg::with_size(INLINE_CAPACITY).unwrap();
+        assert_eq!(m.kind(), Kind::Inline);
+        assert_eq!(m.size(), INLINE_CAPACITY);
+        let m = Msg::with_size(INLINE_CAPACITY + 1).unwrap();
+        assert_eq!(m.kind(), Kind::Shared);
+        assert_eq!(m.data(), &[0u8; INLINE_CAPACITY + 1][..]);
+    }
+
+    #[test]
+    fn share_keeps_one_body_and_marks_both() {
+        let mut a = Msg::from_slice(&[7u8; 1000]).unwrap();
+        assert!(!a.is_shared());
+        let mut b = a.share();
+        assert_eq!(a.data_ptr(), b.data_ptr());
+        assert!(a.is_shared() && b.is_shared());
+        drop(a);
+        assert_eq!(b.data(), &[7u8; 1000][..]);
+    }
+
+    #[test]
+    fn inline_share_copies_bytes() {
+        let mut a = Msg::from_slice(b"hello").unwrap();
+        let b = a.share();
+        assert_eq!(b.data(), b"hello");
+        assert!(!b.is_shared());
+    }
+
+    #[test]
+    fn take_leaves_empty_message() {
+        let mut a = Msg::from_slice(b"x").unwrap();
+        a.set_flags(flags::MORE);
+        let b = a.take();
+        assert!(b.more());
+        assert_eq!(a.size(), 0);
+        assert!(!a.more());
+    }
+
+    static FREES: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn count_free(data: *mut c_void, hint: *mut c_void) {
+        assert_eq!(hint as usize, 42);
+        FREES.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: the test hands over a leaked Box<[u8; 100]>.
+        drop(unsafe { Box::from_raw(data as *mut [u8; 100]) });
+    }
+
+    #[test]
+    fn caller_buffer_freed_once_when_last_copy_goes() {
+        let buf = Box::into_raw(Box::new([1u8; 100])) as *mut u8;
+        // SAFETY: the buffer is valid until count_free releases it.
+        let mut a = unsafe { Msg::from_raw_parts(buf, 100, Some(count_free), 42 as *mut c_void) };
+        let b = a.share();
+        let c = a.share();
+        drop(a);
+        drop(b);
+        assert_eq!(FREES.load(Ordering::SeqCst), 0);
+        drop(c);
+        assert_eq!(FREES.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn copies_cross_threads() {
+        let mut a = Msg::from_vec(vec![3u8; 4096]);
+        let copies: Vec<Msg> = (0..8).map(|_| a.share()).collect();
+        let handles: Vec<_> = copies
+            .into_iter()
+            .map(|m| std::thread::spawn(move || m.data().iter().map(|&b| b as usize).sum::<usize>()))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), 3 * 4096);
+        }
+        assert_eq!(a.data().len(), 4096);
+    }
+
+    #[test]
+    fn routing_id_and_group() {
+        let mut m = Msg::new();
+        assert_eq!(m.set_routing_id(0), Err(Error::Invalid));
+        m.set_routing_id(5).unwrap();
+        assert_eq!(m.routing_id(), 5);
+        assert_eq!(m.group(), c"");
+        m.set_group(b"weather").unwrap();
+        assert_eq!(m.group(), c"weather");
+        assert_eq!(m.set_group(&[b'a'; 256]), Err(Error::Invalid));
+        m.set_group(&[b'a'; 255]).unwrap();
+    }
+
+    #[test]
+    fn metadata_lookup() {
+        let mut md = Metadata::new();
+        md.insert("Socket-Type", b"DEALER");
+        let mut m = Msg::new();
+        assert!(m.property("Socket-Type").is_none());
+        m.set_metadata(Arc::new(md));
+        assert_eq!(m.property("Socket-Type").unwrap(), c"DEALER");
+        assert!(m.property("User-Id").is_none());
+    }
+
+    #[test]
+    fn absurd_sizes_are_enomem_not_abort() {
+        assert_eq!(Msg::with_size(usize::MAX).unwrap_err(), Error::NoMemory);
+        assert_eq!(Msg::with_size(isize::MAX as usize).unwrap_err(), Error::NoMemory);
+    }
+}

@@ -1,0 +1,357 @@
+//! Socket options: storage, defaults and validation.
+//!
+//! libzmq: src/options.cpp. Values travel as raw bytes, exactly as through
+//! `zmq_setsockopt`/`zmq_getsockopt`, because libzmq's rules are about sizes:
+//! an integer option needs exactly `sizeof(int)` bytes, a string option is
+//! returned with its terminating NUL, a binary one without.
+
+use crate::ctx::CtxOptions;
+use crate::error::{Error, Result};
+use crate::socket::SocketType;
+
+/// Every socket option of `zmq_setsockopt(3)`/`zmq_getsockopt(3)` (libzmq 4.3,
+/// stable and draft). The C boundary maps libzmq's numbers onto these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SockOpt {
+    Affinity,
+    RoutingId,
+    Subscribe,
+    Unsubscribe,
+    Rate,
+    RecoveryIvl,
+    SndBuf,
+    RcvBuf,
+    RcvMore,
+    Fd,
+    Events,
+    Type,
+    Linger,
+    ReconnectIvl,
+    Backlog,
+    ReconnectIvlMax,
+    MaxMsgSize,
+    SndHwm,
+    RcvHwm,
+    MulticastHops,
+    RcvTimeo,
+    SndTimeo,
+    Ipv4Only,
+    LastEndpoint,
+    RouterMandatory,
+    TcpKeepalive,
+    TcpKeepaliveCnt,
+    TcpKeepaliveIdle,
+    TcpKeepaliveIntvl,
+    TcpAcceptFilter,
+    Immediate,
+    XpubVerbose,
+    RouterRaw,
+    Ipv6,
+    Mechanism,
+    PlainServer,
+    PlainUsername,
+    PlainPassword,
+    CurveServer,
+    CurvePublicKey,
+    CurveSecretKey,
+    CurveServerKey,
+    ProbeRouter,
+    ReqCorrelate,
+    ReqRelaxed,
+    Conflate,
+    ZapDomain,
+    RouterHandover,
+    Tos,
+    IpcFilterPid,
+    IpcFilterUid,
+    IpcFilterGid,
+    ConnectRoutingId,
+    GssapiServer,
+    GssapiPrincipal,
+    GssapiServicePrincipal,
+    GssapiPlaintext,
+    HandshakeIvl,
+    SocksProxy,
+    XpubNodrop,
+    Blocky,
+    XpubManual,
+    XpubWelcomeMsg,
+    StreamNotify,
+    InvertMatching,
+    HeartbeatIvl,
+    HeartbeatTtl,
+    HeartbeatTimeout,
+    XpubVerboser,
+    ConnectTimeout,
+    TcpMaxrt,
+    ThreadSafe,
+    MulticastMaxtpdu,
+    VmciBufferSize,
+    VmciBufferMinSize,
+    VmciBufferMaxSize,
+    VmciConnectTimeout,
+    UseFd,
+    GssapiPrincipalNametype,
+    GssapiServicePrincipalNametype,
+    BindToDevice,
+    ZapEnforceDomain,
+    LoopbackFastpath,
+    Metadata,
+    MulticastLoop,
+    RouterNotify,
+    XpubManualLastValue,
+    SocksUsername,
+    SocksPassword,
+    InBatchSize,
+    OutBatchSize,
+    OnlyFirstSubscribe,
+    ReconnectStop,
+    HelloMsg,
+    DisconnectMsg,
+    Priority,
+}
+
+/// The options of one socket, with libzmq's defaults.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub socket_type: SocketType,
+    pub sndhwm: i32,
+    pub rcvhwm: i32,
+    pub affinity: u64,
+    pub routing_id: Vec<u8>,
+    pub rate: i32,
+    pub recovery_ivl: i32,
+    pub multicast_hops: i32,
+    pub sndbuf: i32,
+    pub rcvbuf: i32,
+    pub tos: i32,
+    pub linger: i32,
+    pub connect_timeout: i32,
+    pub tcp_maxrt: i32,
+    pub reconnect_ivl: i32,
+    pub reconnect_ivl_max: i32,
+    pub backlog: i32,
+    pub maxmsgsize: i64,
+    pub rcvtimeo: i32,
+    pub sndtimeo: i32,
+    pub ipv6: bool,
+    pub immediate: bool,
+    pub handshake_ivl: i32,
+    pub heartbeat_ivl: i32,
+    pub heartbeat_ttl: i32,
+    pub heartbeat_timeout: i32,
+}
+
+impl Options {
+    /// Defaults for a new socket of type `ty` in a context with `ctx`.
+    pub fn new(ty: SocketType, ctx: &CtxOptions) -> Options {
+        Options {
+            socket_type: ty,
+            sndhwm: 1000,
+            rcvhwm: 1000,
+            affinity: 0,
+            routing_id: Vec::new(),
+            rate: 100,
+            recovery_ivl: 10000,
+            multicast_hops: 1,
+            sndbuf: -1,
+            rcvbuf: -1,
+            tos: 0,
+            // ZMQ_BLOCKY off makes new sockets linger 0 (zmq_ctx_set(3)).
+            linger: if ctx.blocky { -1 } else { 0 },
+            connect_timeout: 0,
+            tcp_maxrt: 0,
+            reconnect_ivl: 100,
+            reconnect_ivl_max: 0,
+            backlog: 100,
+            maxmsgsize: -1,
+            rcvtimeo: -1,
+            sndtimeo: -1,
+            ipv6: ctx.ipv6,
+            immediate: false,
+            handshake_ivl: 30000,
+            heartbeat_ivl: 0,
+            heartbeat_ttl: 0,
+            heartbeat_timeout: -1,
+        }
+    }
+
+    /// Sets an option (`zmq_setsockopt`).
+    pub fn set(&mut self, option: SockOpt, value: &[u8]) -> Result<()> {
+        let int = int_value(value);
+        let at_least = |min: i32| int.filter(|&v| v >= min).ok_or(Error::Invalid);
+        match option {
+            SockOpt::SndHwm => self.sndhwm = at_least(0)?,
+            SockOpt::RcvHwm => self.rcvhwm = at_least(0)?,
+            SockOpt::Affinity => {
+                self.affinity = u64::from_ne_bytes(value.try_into().map_err(|_| Error::Invalid)?)
+            }
+            SockOpt::RoutingId => {
+                if value.is_empty() || value.len() > 255 {
+                    return Err(Error::Invalid);
+                }
+                self.routing_id = value.to_vec();
+            }
+            SockOpt::Rate => self.rate = at_least(1)?,
+            SockOpt::RecoveryIvl => self.recovery_ivl = at_least(0)?,
+            SockOpt::SndBuf => self.sndbuf = at_least(-1)?,
+            SockOpt::RcvBuf => self.rcvbuf = at_least(-1)?,
+            SockOpt::Tos => self.tos = at_least(0)?,
+            SockOpt::Linger => self.linger = at_least(-1)?,
+            SockOpt::ConnectTimeout => self.connect_timeout = at_least(0)?,
+            SockOpt::TcpMaxrt => self.tcp_maxrt = at_least(0)?,
+            SockOpt::ReconnectIvl => self.reconnect_ivl = at_least(-1)?,
+            SockOpt::ReconnectIvlMax => self.reconnect_ivl_max = at_least(0)?,
+            SockOpt::Backlog => self.backlog = at_least(0)?,
+            SockOpt::MaxMsgSize => {
+                self.maxmsgsize = i64::from_ne_bytes(value.try_into().map_err(|_| Error::Invalid)?)
+            }
+            SockOpt::MulticastHops => self.multicast_hops = at_least(1)?,
+            SockOpt::RcvTimeo => self.rcvtimeo = at_least(-1)?,
+            SockOpt::SndTimeo => self.sndtimeo = at_least(-1)?,
+            SockOpt::Ipv6 => self.ipv6 = strict_bool(int)?,
+            SockOpt::Ipv4Only => self.ipv6 = !strict_bool(int)?,
+            SockOpt::Immediate => self.immediate = strict_bool(int)?,
+            SockOpt::HandshakeIvl => self.handshake_ivl = at_least(0)?,
+            SockOpt::HeartbeatIvl => self.heartbeat_ivl = at_least(0)?,
+            // Carried on the wire in deciseconds in a 16-bit field.
+            SockOpt::HeartbeatTtl => {
+                let v = at_least(0)?;
+                if v / 100 > i32::from(u16::MAX) {
+                    return Err(Error::Invalid);
+                }
+                self.heartbeat_ttl = v / 100 * 100;
+            }
+            SockOpt::HeartbeatTimeout => self.heartbeat_timeout = at_least(-1)?,
+            _ => return Err(Error::Invalid),
+        }
+        Ok(())
+    }
+
+    /// Reads an option into `out` (`zmq_getsockopt`); returns the value's length.
+    pub fn get(&self, option: SockOpt, out: &mut [u8]) -> Result<usize> {
+        let int = match option {
+            SockOpt::SndHwm => self.sndhwm,
+            SockOpt::RcvHwm => self.rcvhwm,
+            SockOpt::Rate => self.rate,
+            SockOpt::RecoveryIvl => self.recovery_ivl,
+            SockOpt::SndBuf => self.sndbuf,
+            SockOpt::RcvBuf => self.rcvbuf,
+            SockOpt::Tos => self.tos,
+            SockOpt::Linger => self.linger,
+            SockOpt::ConnectTimeout => self.connect_timeout,
+            SockOpt::TcpMaxrt => self.tcp_maxrt,
+            SockOpt::ReconnectIvl => self.reconnect_ivl,
+            SockOpt::ReconnectIvlMax => self.reconnect_ivl_max,
+            SockOpt::Backlog => self.backlog,
+            SockOpt::MulticastHops => self.multicast_hops,
+            SockOpt::RcvTimeo => self.rcvtimeo,
+            SockOpt::SndTimeo => self.sndtimeo,
+            SockOpt::Ipv6 => self.ipv6 as i32,
+            SockOpt::Ipv4Only => !self.ipv6 as i32,
+            SockOpt::Immediate => self.immediate as i32,
+            SockOpt::HandshakeIvl => self.handshake_ivl,
+            SockOpt::HeartbeatIvl => self.heartbeat_ivl,
+            SockOpt::HeartbeatTtl => self.heartbeat_ttl,
+            SockOpt::HeartbeatTimeout => self.heartbeat_timeout,
+            SockOpt::Affinity => return put_exact(out, &self.affinity.to_ne_bytes()),
+            SockOpt::MaxMsgSize => return put_exact(out, &self.maxmsgsize.to_ne_bytes()),
+            SockOpt::RoutingId => return put_binary(out, &self.routing_id),
+            _ => return Err(Error::Invalid),
+        };
+        put_int(out, int)
+    }
+}
+
+/// The integer in `value` if it is exactly `sizeof(int)` bytes.
+pub fn int_value(value: &[u8]) -> Option<i32> {
+    value.try_into().ok().map(i32::from_ne_bytes)
+}
+
+/// libzmq's `do_setsockopt_int_as_bool_strict`: only 0 and 1 are accepted.
+fn strict_bool(int: Option<i32>) -> Result<bool> {
+    match int {
+        Some(0) => Ok(false),
+        Some(1) => Ok(true),
+        _ => Err(Error::Invalid),
+    }
+}
+
+/// Writes an integer option; `out` must be exactly `sizeof(int)`.
+pub fn put_int(out: &mut [u8], value: i32) -> Result<usize> {
+    put_exact(out, &value.to_ne_bytes())
+}
+
+fn put_exact(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
+    if out.len() != bytes.len() {
+        return Err(Error::Invalid);
+    }
+    out.copy_from_slice(bytes);
+    Ok(bytes.len())
+}
+
+/// Writes a binary option; `out` must be at least as long.
+pub fn put_binary(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
+    let dst = out.get_mut(..bytes.len()).ok_or(Error::Invalid)?;
+    dst.copy_from_slice(bytes);
+    Ok(bytes.len())
+}
+
+/// Writes a string option with its terminating NUL.
+pub fn put_string(out: &mut [u8], s: &[u8]) -> Result<usize> {
+    let dst = out.get_mut(..s.len() + 1).ok_or(Error::Invalid)?;
+    dst[..s.len()].copy_from_slice(s);
+    dst[s.len()] = 0;
+    Ok(s.len() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> Options {
+        Options::new(SocketType::Dealer, &CtxOptions::default())
+    }
+
+    #[test]
+    fn int_options_need_exact_size() {
+        let mut o = opts();
+        assert_eq!(o.set(SockOpt::Linger, &[0u8; 2]), Err(Error::Invalid));
+        o.set(SockOpt::Linger, &5i32.to_ne_bytes()).unwrap();
+        let mut out = [0u8; 4];
+        assert_eq!(o.get(SockOpt::Linger, &mut out), Ok(4));
+        assert_eq!(i32::from_ne_bytes(out), 5);
+        assert_eq!(o.get(SockOpt::Linger, &mut [0u8; 8]), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn defaults_follow_context() {
+        let ctx = CtxOptions {
+            blocky: false,
+            ipv6: true,
+            ..CtxOptions::default()
+        };
+        let o = Options::new(SocketType::Pair, &ctx);
+        assert_eq!((o.linger, o.ipv6), (0, true));
+        assert_eq!(opts().linger, -1);
+    }
+
+    #[test]
+    fn routing_id_bounds() {
+        let mut o = opts();
+        assert_eq!(o.set(SockOpt::RoutingId, b""), Err(Error::Invalid));
+        assert_eq!(o.set(SockOpt::RoutingId, &[1u8; 256]), Err(Error::Invalid));
+        o.set(SockOpt::RoutingId, b"abc").unwrap();
+        let mut out = [0u8; 10];
+        assert_eq!(o.get(SockOpt::RoutingId, &mut out), Ok(3));
+        assert_eq!(o.get(SockOpt::RoutingId, &mut [0u8; 2]), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn strict_booleans() {
+        let mut o = opts();
+        assert_eq!(o.set(SockOpt::Ipv6, &2i32.to_ne_bytes()), Err(Error::Invalid));
+        o.set(SockOpt::Ipv4Only, &0i32.to_ne_bytes()).unwrap();
+        assert!(o.ipv6);
+    }
+}
