@@ -96,6 +96,14 @@ static inline void test_init (void)
                   b_ ? b_ : "(null)");                                         \
     } while (0)
 
+/* Two integer expressions that must be equal; prints both values on failure. */
+#define CHECK_INT_EQ(a, b)                                                     \
+    do {                                                                       \
+        long long ia_ = (long long) (a), ib_ = (long long) (b);                \
+        if (ia_ != ib_)                                                        \
+            FAIL ("%s (%lld) != %s (%lld)", #a, ia_, #b, ib_);                 \
+    } while (0)
+
 #define TEST_PASS()                                                            \
     do {                                                                       \
         printf ("PASS %s\n", __FILE__);                                        \
