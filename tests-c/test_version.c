@@ -36,7 +36,8 @@ int main (void)
     CHECK (patch >= 4);
     CHECK_INT_EQ (major, ZMQ_VERSION_MAJOR);
     CHECK_INT_EQ (minor, ZMQ_VERSION_MINOR);
-    CHECK (ZMQ_MAKE_VERSION (major, minor, patch) >= ZMQ_MAKE_VERSION (4, 3, 4));
+    CHECK (ZMQ_MAKE_VERSION (major, minor, patch)
+           >= ZMQ_MAKE_VERSION (4, 3, 4));
 
     //  Repeated calls give the same answer.
     int major2 = -1, minor2 = -1, patch2 = -1;

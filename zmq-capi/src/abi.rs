@@ -11,7 +11,7 @@
 //! it uses only `core`.
 #![allow(non_camel_case_types, dead_code, clippy::all)]
 
-use core::ffi::{c_char, c_int, c_long, c_short, c_uint, c_ulong, c_void};
+use core::ffi::{c_char, c_int, c_long, c_short, c_ulong, c_void};
 
 // Version macros for compile-time API version detection
 pub const ZMQ_VERSION_MAJOR: c_int = 4;
@@ -333,13 +333,21 @@ pub const ZMQ_ZERO_COPY_RECV: c_int = 10;
 // DRAFT Msg methods.
 // DRAFT Msg property names.
 #[cfg(feature = "draft")]
-pub const ZMQ_MSG_PROPERTY_ROUTING_ID: &str = "Routing-Id";
+// cbindgen has no string constants: these are written in cbindgen.toml.
+/// cbindgen:ignore
+pub const ZMQ_MSG_PROPERTY_ROUTING_ID: *const c_char = c"Routing-Id".as_ptr();
 #[cfg(feature = "draft")]
-pub const ZMQ_MSG_PROPERTY_SOCKET_TYPE: &str = "Socket-Type";
+// cbindgen has no string constants: these are written in cbindgen.toml.
+/// cbindgen:ignore
+pub const ZMQ_MSG_PROPERTY_SOCKET_TYPE: *const c_char = c"Socket-Type".as_ptr();
 #[cfg(feature = "draft")]
-pub const ZMQ_MSG_PROPERTY_USER_ID: &str = "User-Id";
+// cbindgen has no string constants: these are written in cbindgen.toml.
+/// cbindgen:ignore
+pub const ZMQ_MSG_PROPERTY_USER_ID: *const c_char = c"User-Id".as_ptr();
 #[cfg(feature = "draft")]
-pub const ZMQ_MSG_PROPERTY_PEER_ADDRESS: &str = "Peer-Address";
+// cbindgen has no string constants: these are written in cbindgen.toml.
+/// cbindgen:ignore
+pub const ZMQ_MSG_PROPERTY_PEER_ADDRESS: *const c_char = c"Peer-Address".as_ptr();
 // Router notify options
 #[cfg(feature = "draft")]
 pub const ZMQ_NOTIFY_CONNECT: c_int = 1;
@@ -414,9 +422,12 @@ pub struct iovec {
 }
 
 // ---------------------------------------------------------------------------
-// Functions: every export of libzmq.so.5, in the header's order.
+// Functions: every export of libzmq.so.5, in the header's order. cbindgen
+// takes prototypes from the definitions, so it skips these blocks.
 // ---------------------------------------------------------------------------
 
+#[allow(unused_doc_comments)]
+/// cbindgen:ignore
 extern "C" {
     pub fn zmq_errno() -> c_int;
     pub fn zmq_strerror(errnum_: c_int) -> *const c_char;
@@ -541,6 +552,8 @@ extern "C" {
 
 // The draft API (declared in the header behind `ZMQ_BUILD_DRAFT_API`).
 #[cfg(feature = "draft")]
+#[allow(unused_doc_comments)]
+/// cbindgen:ignore
 extern "C" {
     pub fn zmq_ctx_set_ext(
         context_: *mut c_void,
@@ -607,6 +620,3 @@ extern "C" {
     ) -> c_int;
     pub fn zmq_socket_monitor_pipes_stats(s: *mut c_void) -> c_int;
 }
-
-/// Unused; keeps every imported C type referenced.
-type _Uses = (c_uint,);

@@ -11,7 +11,7 @@ use std::ptr;
 use zmq_core::msg::FreeFn;
 use zmq_core::{Error, Msg, Result};
 
-use crate::abi::{self, zmq_free_fn, zmq_msg_t};
+use crate::abi::{self, zmq_msg_t};
 use crate::boundary::boundary;
 
 /// The live message in `msg`, or `EFAULT`.
@@ -82,7 +82,7 @@ pub unsafe extern "C" fn zmq_msg_init_data(
     msg_: *mut zmq_msg_t,
     data_: *mut c_void,
     size_: usize,
-    ffn_: Option<zmq_free_fn>,
+    ffn_: Option<unsafe extern "C" fn(data_: *mut c_void, hint_: *mut c_void)>,
     hint_: *mut c_void,
 ) -> c_int {
     boundary(|| {

@@ -310,7 +310,10 @@ unsafe impl Send for ThreadStart {}
 /// Starts a thread running `func_(arg_)`; returns a handle for
 /// `zmq_threadclose`.
 #[no_mangle]
-pub extern "C" fn zmq_threadstart(func_: Option<zmq_thread_fn>, arg_: *mut c_void) -> *mut c_void {
+pub extern "C" fn zmq_threadstart(
+    func_: Option<unsafe extern "C" fn(arg_: *mut c_void)>,
+    arg_: *mut c_void,
+) -> *mut c_void {
     boundary(|| {
         let start = ThreadStart(func_.ok_or(Error::Invalid)?, arg_);
         let handle = std::thread::Builder::new()
@@ -402,7 +405,7 @@ pub unsafe extern "C" fn zmq_timers_destroy(timers_p: *mut *mut c_void) -> c_int
 pub extern "C" fn zmq_timers_add(
     timers_: *mut c_void,
     interval: usize,
-    handler: Option<zmq_timer_fn>,
+    handler: Option<unsafe extern "C" fn(timer_id: c_int, arg: *mut c_void)>,
     arg: *mut c_void,
 ) -> c_int {
     boundary(|| {
