@@ -1023,8 +1023,8 @@ int zmq_poller_remove_fd(void *poller, zmq_fd_t fd);
 /*
  Forwards messages between two sockets, copying them to `capture_`.
 
- Errors: `ENOTSOCK` (bad frontend/backend/capture); `ENOTSUP` until the
- engine lands.
+ Errors: `EFAULT` (NULL frontend or backend), `ENOTSOCK` (bad socket);
+ `ENOTSUP` until the engine lands.
  */
 int zmq_proxy(void *frontend_, void *backend_, void *capture_);
 

@@ -373,6 +373,7 @@ pub const ZMQ_EVENT_ALL_V2: c_int = ZMQ_EVENT_ALL_V1 | ZMQ_EVENT_PIPES_STATS;
 /// A message: 64 opaque bytes, pointer-aligned, owned by the caller.
 ///
 /// cbindgen:field-names=[_]
+#[allow(rustdoc::broken_intra_doc_links)]
 #[repr(C, align(8))]
 #[derive(Clone, Copy)]
 pub struct zmq_msg_t {
@@ -518,8 +519,7 @@ extern "C" {
     pub fn zmq_z85_encode(dest_: *mut c_char, data_: *const u8, size_: usize) -> *mut c_char;
     pub fn zmq_z85_decode(dest_: *mut u8, string_: *const c_char) -> *mut u8;
     pub fn zmq_curve_keypair(z85_public_key_: *mut c_char, z85_secret_key_: *mut c_char) -> c_int;
-    pub fn zmq_curve_public(z85_public_key_: *mut c_char, z85_secret_key_: *const c_char)
-        -> c_int;
+    pub fn zmq_curve_public(z85_public_key_: *mut c_char, z85_secret_key_: *const c_char) -> c_int;
 
     pub fn zmq_atomic_counter_new() -> *mut c_void;
     pub fn zmq_atomic_counter_set(counter_: *mut c_void, value_: c_int);

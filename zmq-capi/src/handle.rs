@@ -43,7 +43,10 @@ impl Pool {
     }
 
     fn give<T>(&self, shell: *mut Shell<T>) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(shell as usize);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(shell as usize);
     }
 }
 

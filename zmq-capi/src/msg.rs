@@ -91,7 +91,9 @@ pub unsafe extern "C" fn zmq_msg_init_data(
         }
         let free: Option<FreeFn> = ffn_;
         // SAFETY: per this function's contract.
-        put(msg_, unsafe { Msg::from_raw_parts(data_ as *mut u8, size_, free, hint_) })
+        put(msg_, unsafe {
+            Msg::from_raw_parts(data_ as *mut u8, size_, free, hint_)
+        })
     })
 }
 

@@ -84,7 +84,11 @@ fn poll(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int> {
 /// # Safety
 /// `items_` must point to `nitems_` entries.
 #[no_mangle]
-pub unsafe extern "C" fn zmq_poll(items_: *mut zmq_pollitem_t, nitems_: c_int, timeout_: c_long) -> c_int {
+pub unsafe extern "C" fn zmq_poll(
+    items_: *mut zmq_pollitem_t,
+    nitems_: c_int,
+    timeout_: c_long,
+) -> c_int {
     boundary(|| {
         if nitems_ < 0 {
             return Err(Error::Invalid);
@@ -151,7 +155,11 @@ mod poller {
 
     /// Changes a socket's events. Errors: `EFAULT` (not a poller).
     #[no_mangle]
-    pub extern "C" fn zmq_poller_modify(poller: *mut c_void, socket: *mut c_void, events: c_short) -> c_int {
+    pub extern "C" fn zmq_poller_modify(
+        poller: *mut c_void,
+        socket: *mut c_void,
+        events: c_short,
+    ) -> c_int {
         boundary(|| {
             let _ = (poller, socket, events);
             Err(Error::Fault)
@@ -219,7 +227,11 @@ mod poller {
 
     /// Changes a descriptor's events. Errors: `EFAULT` (not a poller).
     #[no_mangle]
-    pub extern "C" fn zmq_poller_modify_fd(poller: *mut c_void, fd: zmq_fd_t, events: c_short) -> c_int {
+    pub extern "C" fn zmq_poller_modify_fd(
+        poller: *mut c_void,
+        fd: zmq_fd_t,
+        events: c_short,
+    ) -> c_int {
         boundary(|| {
             let _ = (poller, fd, events);
             Err(Error::Fault)

@@ -10,9 +10,12 @@ use zmq_core::{Error, Result};
 use crate::boundary::boundary;
 use crate::handle;
 
-/// Checks the handles of a proxy: frontend and backend required, capture and
-/// control optional.
+/// Checks the handles of a proxy: frontend and backend required (NULL is
+/// `EFAULT`, as in libzmq), capture and control optional.
 fn check(sockets: [*mut c_void; 2], optional: [*mut c_void; 2]) -> Result<c_int> {
+    if sockets.iter().any(|s| s.is_null()) {
+        return Err(Error::Fault);
+    }
     for s in sockets {
         handle::socket(s)?;
     }
@@ -24,10 +27,14 @@ fn check(sockets: [*mut c_void; 2], optional: [*mut c_void; 2]) -> Result<c_int>
 
 /// Forwards messages between two sockets, copying them to `capture_`.
 ///
-/// Errors: `ENOTSOCK` (bad frontend/backend/capture); `ENOTSUP` until the
-/// engine lands.
+/// Errors: `EFAULT` (NULL frontend or backend), `ENOTSOCK` (bad socket);
+/// `ENOTSUP` until the engine lands.
 #[no_mangle]
-pub extern "C" fn zmq_proxy(frontend_: *mut c_void, backend_: *mut c_void, capture_: *mut c_void) -> c_int {
+pub extern "C" fn zmq_proxy(
+    frontend_: *mut c_void,
+    backend_: *mut c_void,
+    capture_: *mut c_void,
+) -> c_int {
     boundary(|| check([frontend_, backend_], [capture_, std::ptr::null_mut()]))
 }
 

@@ -6,31 +6,12 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 
-use zmq_core::{Error, Result, SockOpt, SocketType};
+use zmq_core::{Error, Result, SockOpt};
 
 use crate::abi::{self, iovec, zmq_msg_t};
 use crate::boundary::boundary;
 use crate::handle;
 use crate::msg::msg_mut;
-
-/// libzmq's number for a socket type.
-fn socket_type(ty: c_int) -> Result<SocketType> {
-    Ok(match ty {
-        abi::ZMQ_PAIR => SocketType::Pair,
-        abi::ZMQ_PUB => SocketType::Pub,
-        abi::ZMQ_SUB => SocketType::Sub,
-        abi::ZMQ_REQ => SocketType::Req,
-        abi::ZMQ_REP => SocketType::Rep,
-        abi::ZMQ_DEALER => SocketType::Dealer,
-        abi::ZMQ_ROUTER => SocketType::Router,
-        abi::ZMQ_PULL => SocketType::Pull,
-        abi::ZMQ_PUSH => SocketType::Push,
-        abi::ZMQ_XPUB => SocketType::XPub,
-        abi::ZMQ_XSUB => SocketType::XSub,
-        abi::ZMQ_STREAM => SocketType::Stream,
-        _ => return Err(Error::Invalid),
-    })
-}
 
 /// libzmq's number for a socket option.
 fn sockopt(option: c_int) -> Result<SockOpt> {
@@ -169,7 +150,7 @@ unsafe fn endpoint<'a>(addr: *const c_char) -> Result<&'a str> {
 pub extern "C" fn zmq_socket(context_: *mut c_void, type_: c_int) -> *mut c_void {
     boundary(|| {
         let ctx = handle::ctx(context_)?;
-        let socket = ctx.socket(socket_type(type_)?)?;
+        let socket = ctx.socket(type_)?;
         Ok(handle::new_socket(socket))
     })
 }
@@ -296,7 +277,12 @@ fn buffer_call(s: *mut c_void, buf: *const c_void, len: usize) -> Result<c_int> 
 ///
 /// Errors: `ENOTSOCK`, `EFAULT` (NULL buffer); `ENOTSUP` until the engine lands.
 #[no_mangle]
-pub extern "C" fn zmq_send(s_: *mut c_void, buf_: *const c_void, len_: usize, flags_: c_int) -> c_int {
+pub extern "C" fn zmq_send(
+    s_: *mut c_void,
+    buf_: *const c_void,
+    len_: usize,
+    flags_: c_int,
+) -> c_int {
     boundary(|| {
         let _ = flags_;
         buffer_call(s_, buf_, len_)
@@ -323,7 +309,12 @@ pub extern "C" fn zmq_send_const(
 ///
 /// Errors: `ENOTSOCK`, `EFAULT` (NULL buffer); `ENOTSUP` until the engine lands.
 #[no_mangle]
-pub extern "C" fn zmq_recv(s_: *mut c_void, buf_: *mut c_void, len_: usize, flags_: c_int) -> c_int {
+pub extern "C" fn zmq_recv(
+    s_: *mut c_void,
+    buf_: *mut c_void,
+    len_: usize,
+    flags_: c_int,
+) -> c_int {
     boundary(|| {
         let _ = flags_;
         buffer_call(s_, buf_, len_)
@@ -381,7 +372,12 @@ pub extern "C" fn zmq_recvmsg(s_: *mut c_void, msg_: *mut zmq_msg_t, flags_: c_i
 ///
 /// Errors: `ENOTSOCK`, `EINVAL` (no buffers); `ENOTSUP` until the engine lands.
 #[no_mangle]
-pub extern "C" fn zmq_sendiov(s_: *mut c_void, iov_: *mut iovec, count_: usize, flags_: c_int) -> c_int {
+pub extern "C" fn zmq_sendiov(
+    s_: *mut c_void,
+    iov_: *mut iovec,
+    count_: usize,
+    flags_: c_int,
+) -> c_int {
     boundary(|| {
         let _ = flags_;
         handle::socket(s_)?;
@@ -417,7 +413,11 @@ pub extern "C" fn zmq_recviov(
 ///
 /// Errors: `ENOTSOCK`; `ENOTSUP` until monitoring lands.
 #[no_mangle]
-pub extern "C" fn zmq_socket_monitor(s_: *mut c_void, addr_: *const c_char, events_: c_int) -> c_int {
+pub extern "C" fn zmq_socket_monitor(
+    s_: *mut c_void,
+    addr_: *const c_char,
+    events_: c_int,
+) -> c_int {
     boundary(|| {
         let _ = (addr_, events_);
         handle::socket(s_)?;

@@ -23,7 +23,11 @@ const VERSION: (c_int, c_int, c_int) = (4, 3, 5);
 #[no_mangle]
 pub unsafe extern "C" fn zmq_version(major_: *mut c_int, minor_: *mut c_int, patch_: *mut c_int) {
     boundary(|| {
-        for (out, value) in [(major_, VERSION.0), (minor_, VERSION.1), (patch_, VERSION.2)] {
+        for (out, value) in [
+            (major_, VERSION.0),
+            (minor_, VERSION.1),
+            (patch_, VERSION.2),
+        ] {
             if !out.is_null() {
                 // SAFETY: per this function's contract.
                 unsafe { *out = value };
@@ -48,6 +52,8 @@ pub extern "C" fn zmq_strerror(errnum_: c_int) -> *const c_char {
             abi::ENOCOMPATPROTO => c"The protocol is not compatible with the socket type".as_ptr(),
             abi::ETERM => c"Context was terminated".as_ptr(),
             abi::EMTHREAD => c"No thread available".as_ptr(),
+            // libzmq replaces the system's text for this one too.
+            libc::EHOSTUNREACH => c"Host unreachable".as_ptr(),
             // SAFETY: strerror returns a pointer to a static or thread-local
             // string, as libzmq hands it back.
             other => unsafe { libc::strerror(other) },
@@ -411,7 +417,8 @@ pub extern "C" fn zmq_timers_add(
     boundary(|| {
         let t = timers(timers_)?;
         let handler = handler.ok_or(Error::Fault)?;
-        Ok(t.timers.add(interval as u64, (handler, arg as usize), now_ms()))
+        Ok(t.timers
+            .add(interval as u64, (handler, arg as usize), now_ms()))
     })
 }
 

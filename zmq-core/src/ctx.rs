@@ -194,9 +194,12 @@ impl Ctx {
         }
     }
 
-    /// Creates a socket (`zmq_socket`).
-    pub fn socket(&self, ty: SocketType) -> Result<Socket> {
-        let options = {
+    /// Creates a socket of libzmq's type number `ty` (`zmq_socket`).
+    ///
+    /// As libzmq, a terminating context (`Term`) and a full one
+    /// (`TooManyFiles`) are reported before an unknown type (`Invalid`).
+    pub fn socket(&self, ty: i32) -> Result<Socket> {
+        let (ty, options) = {
             let mut st = self.state();
             if st.terminating {
                 return Err(Error::Term);
@@ -206,8 +209,9 @@ impl Ctx {
             if st.live_sockets >= limit as usize {
                 return Err(Error::TooManyFiles);
             }
+            let ty = SocketType::from_raw(ty).ok_or(Error::Invalid)?;
             st.live_sockets += 1;
-            st.options.clone()
+            (ty, st.options.clone())
         };
         Ok(Socket::new(self.clone(), ty, &options))
     }
@@ -315,12 +319,18 @@ mod tests {
     fn socket_limit_and_termination() {
         let ctx = Ctx::new();
         ctx.set(CtxOption::MaxSockets, 1).unwrap();
-        let s = ctx.socket(SocketType::Pair).unwrap();
-        assert_eq!(ctx.socket(SocketType::Pair).unwrap_err(), Error::TooManyFiles);
+        let s = ctx.socket(SocketType::Pair as i32).unwrap();
+        assert_eq!(
+            ctx.socket(SocketType::Pair as i32).unwrap_err(),
+            Error::TooManyFiles
+        );
         let closer = std::thread::spawn(move || s.close());
         ctx.terminate().unwrap();
         closer.join().unwrap();
-        assert_eq!(ctx.socket(SocketType::Pair).unwrap_err(), Error::Term);
+        assert_eq!(
+            ctx.socket(SocketType::Pair as i32).unwrap_err(),
+            Error::Term
+        );
     }
 
     #[test]

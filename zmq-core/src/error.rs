@@ -173,7 +173,12 @@ mod tests {
 
     #[test]
     fn zmq_specific_errors_have_no_os_value() {
-        for e in [Error::Fsm, Error::NoCompatProto, Error::Term, Error::MThread] {
+        for e in [
+            Error::Fsm,
+            Error::NoCompatProto,
+            Error::Term,
+            Error::MThread,
+        ] {
             assert_eq!(e.os_errno(), None);
         }
     }

@@ -157,8 +157,14 @@ impl Options {
             sndbuf: -1,
             rcvbuf: -1,
             tos: 0,
-            // ZMQ_BLOCKY off makes new sockets linger 0 (zmq_ctx_set(3)).
-            linger: if ctx.blocky { -1 } else { 0 },
+            // ZMQ_BLOCKY off makes new sockets linger 0 (zmq_ctx_set(3));
+            // SUB and XSUB never wait to send pending subscriptions
+            // (libzmq: src/xsub.cpp).
+            linger: if !ctx.blocky || matches!(ty, SocketType::Sub | SocketType::XSub) {
+                0
+            } else {
+                -1
+            },
             connect_timeout: 0,
             tcp_maxrt: 0,
             reconnect_ivl: 100,
@@ -344,13 +350,19 @@ mod tests {
         o.set(SockOpt::RoutingId, b"abc").unwrap();
         let mut out = [0u8; 10];
         assert_eq!(o.get(SockOpt::RoutingId, &mut out), Ok(3));
-        assert_eq!(o.get(SockOpt::RoutingId, &mut [0u8; 2]), Err(Error::Invalid));
+        assert_eq!(
+            o.get(SockOpt::RoutingId, &mut [0u8; 2]),
+            Err(Error::Invalid)
+        );
     }
 
     #[test]
     fn strict_booleans() {
         let mut o = opts();
-        assert_eq!(o.set(SockOpt::Ipv6, &2i32.to_ne_bytes()), Err(Error::Invalid));
+        assert_eq!(
+            o.set(SockOpt::Ipv6, &2i32.to_ne_bytes()),
+            Err(Error::Invalid)
+        );
         o.set(SockOpt::Ipv4Only, &0i32.to_ne_bytes()).unwrap();
         assert!(o.ipv6);
     }

@@ -27,6 +27,25 @@ pub enum SocketType {
 }
 
 impl SocketType {
+    /// The type with libzmq's number `n`.
+    pub fn from_raw(n: i32) -> Option<SocketType> {
+        Some(match n {
+            0 => SocketType::Pair,
+            1 => SocketType::Pub,
+            2 => SocketType::Sub,
+            3 => SocketType::Req,
+            4 => SocketType::Rep,
+            5 => SocketType::Dealer,
+            6 => SocketType::Router,
+            7 => SocketType::Pull,
+            8 => SocketType::Push,
+            9 => SocketType::XPub,
+            10 => SocketType::XSub,
+            11 => SocketType::Stream,
+            _ => return None,
+        })
+    }
+
     /// The name used in the ZMTP `Socket-Type` property.
     pub fn name(self) -> &'static str {
         match self {

@@ -108,21 +108,20 @@ impl<T: Copy> Timers<T> {
     /// again (cancel, add, reset); before running each one the caller asks
     /// [`Timers::is_cancelled`], since an earlier handler may have cancelled it.
     pub fn take_due(&mut self, now: u64) -> Vec<(i32, T)> {
-        let mut due = Vec::new();
-        while let Some(entry) = self.timers.first_entry() {
-            let id = entry.get().id;
-            if self.cancelled.remove(&id) {
-                entry.remove();
+        // Split off everything due first, then reschedule: a zero interval
+        // re-arms at `now` and must wait for the next call (libzmq would spin
+        // on it forever).
+        let later = self.timers.split_off(&(now.saturating_add(1), 0));
+        let due = std::mem::replace(&mut self.timers, later);
+        let mut out = Vec::with_capacity(due.len());
+        for timer in due.into_values() {
+            if self.cancelled.remove(&timer.id) {
                 continue;
             }
-            if entry.key().0 > now {
-                break;
-            }
-            let timer = entry.remove();
-            due.push((timer.id, timer.payload));
+            out.push((timer.id, timer.payload));
             self.insert(now.saturating_add(timer.interval), timer);
         }
-        due
+        out
     }
 
     /// Whether a timer has been cancelled and not yet dropped.
@@ -177,6 +176,15 @@ mod tests {
         assert_eq!(t.timeout(9), 3);
         assert_eq!(t.reset(7, 0), Err(Error::Invalid));
         assert_eq!(t.set_interval(7, 1, 0), Err(Error::Invalid));
+    }
+
+    #[test]
+    fn zero_interval_fires_once_per_call() {
+        let mut t = Timers::new();
+        t.add(0, (), 0);
+        assert_eq!(t.take_due(0).len(), 1);
+        assert_eq!(t.take_due(0).len(), 1);
+        assert_eq!(t.timeout(0), 0);
     }
 
     #[test]
