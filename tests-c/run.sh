@@ -8,7 +8,9 @@
 #           on Debian's libzmq (the reference) and then on ours through
 #           LD_LIBRARY_PATH (link substitution, as users will run it).
 # A test whose first line contains "ORACLE: skip" runs only as "ours" (for
-# behaviour Debian's build cannot show, such as the draft API).
+# behaviour Debian's build cannot show, such as the draft API, or inputs on
+# which libzmq crashes). The "ours" build also runs under valgrind (when
+# installed): any memory error or definite leak fails the test.
 set -u
 cd "$(dirname "$0")/.."
 TOP=$(pwd)
@@ -19,15 +21,16 @@ pass=0
 fail=0
 failed=""
 
-run() { # label binary [env...]
-    label=$1; bin=$2; shift 2
-    if env "$@" timeout 60 "$bin" >"$OUT/$(basename "$bin").$label.log" 2>&1; then
+run() { # label command... (environment assignments may come first)
+    label=$1; shift
+    log=$OUT/$name.$label.log
+    if timeout 120 env "$@" >"$log" 2>&1; then
         pass=$((pass + 1))
     else
         fail=$((fail + 1))
-        failed="$failed $(basename "$bin")[$label]"
-        echo "FAIL $(basename "$bin") [$label]:"
-        sed 's/^/    /' "$OUT/$(basename "$bin").$label.log" | tail -20
+        failed="$failed $name[$label]"
+        echo "FAIL $name [$label]:"
+        sed 's/^/    /' "$log" | tail -20
     fi
 }
 
@@ -38,6 +41,10 @@ for src in tests-c/test_*.c; do
         fail=$((fail + 1)); failed="$failed $name[build-ours]"; continue
     fi
     run ours "$OUT/$name.ours"
+    if command -v valgrind >/dev/null 2>&1; then
+        run valgrind valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite --show-leak-kinds=definite "$OUT/$name.ours"
+    fi
     if head -n 1 "$src" | grep -q "ORACLE: skip"; then
         continue
     fi
@@ -46,7 +53,7 @@ for src in tests-c/test_*.c; do
         fail=$((fail + 1)); failed="$failed $name[build-oracle]"; continue
     fi
     run libzmq "$OUT/$name.oracle"
-    run subst "$OUT/$name.oracle" LD_LIBRARY_PATH="$TOP/build/lib"
+    run subst LD_LIBRARY_PATH="$TOP/build/lib" "$OUT/$name.oracle"
 done
 
 echo "tests-c: $pass passed, $fail failed"
