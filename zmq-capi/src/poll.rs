@@ -1,8 +1,7 @@
 //! `zmq_poll` and the draft `zmq_poller_*` API.
 //!
-//! Plain file descriptors are polled with poll(2) now; socket items need the
-//! messaging engine (`ZMQ_FD`/`ZMQ_EVENTS`) and fail with `ENOTSUP` until it
-//! lands.
+//! Sockets are polled through their `ZMQ_FD` and `ZMQ_EVENTS`, plain file
+//! descriptors directly, all in one poll(2).
 
 use std::ffi::{c_int, c_long, c_short, c_void};
 use std::time::{Duration, Instant};
@@ -14,13 +13,20 @@ use crate::boundary::boundary;
 use crate::handle;
 
 /// Polls `items` for up to `timeout` ms (-1: forever); returns the number of
-/// items with events.
+/// items with events. libzmq's algorithm (src/zmq.cpp): a first pass that
+/// does not wait, then waits on the sockets' `ZMQ_FD`s and plain descriptors,
+/// with each socket's readiness taken from `ZMQ_EVENTS` (which is exact).
 fn poll(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int> {
     let mut fds = Vec::with_capacity(items.len());
     for item in items.iter() {
         if !item.socket.is_null() {
-            handle::socket(item.socket)?;
-            return Err(Error::NotSupported);
+            let socket = handle::socket(item.socket)?;
+            fds.push(libc::pollfd {
+                fd: socket.fd(),
+                events: if item.events != 0 { libc::POLLIN } else { 0 },
+                revents: 0,
+            });
+            continue;
         }
         let mut events = 0;
         if item.events & abi::ZMQ_POLLIN as c_short != 0 {
@@ -38,14 +44,19 @@ fn poll(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int> {
             revents: 0,
         });
     }
-    let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
+    let mut first_pass = true;
+    let mut deadline: Option<Instant> = None;
     loop {
-        let wait_ms = match deadline {
-            None => -1,
-            Some(d) => d
-                .saturating_duration_since(Instant::now())
+        let wait_ms: c_int = if first_pass {
+            0
+        } else if timeout < 0 {
+            -1
+        } else {
+            let d = deadline.expect("set after the first pass");
+            let left = d.saturating_duration_since(Instant::now());
+            (left + Duration::from_nanos(999_999))
                 .as_millis()
-                .min(c_int::MAX as u128) as c_int,
+                .min(c_int::MAX as u128) as c_int
         };
         // SAFETY: `fds` is a valid array of `fds.len()` pollfd entries.
         let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait_ms) };
@@ -54,24 +65,43 @@ fn poll(items: &mut [zmq_pollitem_t], timeout: c_long) -> Result<c_int> {
         }
         let mut ready = 0;
         for (item, fd) in items.iter_mut().zip(&fds) {
-            let mut revents = 0;
-            if fd.revents & libc::POLLIN != 0 {
-                revents |= abi::ZMQ_POLLIN;
-            }
-            if fd.revents & libc::POLLOUT != 0 {
-                revents |= abi::ZMQ_POLLOUT;
-            }
-            if fd.revents & libc::POLLPRI != 0 {
-                revents |= abi::ZMQ_POLLPRI;
-            }
-            if fd.revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 {
-                revents |= abi::ZMQ_POLLERR;
+            let mut revents: c_int = 0;
+            if !item.socket.is_null() {
+                let socket = handle::socket(item.socket)?;
+                let events = socket.ready_events()?;
+                let wanted = c_int::from(item.events);
+                revents = events & wanted & (abi::ZMQ_POLLIN | abi::ZMQ_POLLOUT);
+            } else {
+                if fd.revents & libc::POLLIN != 0 {
+                    revents |= abi::ZMQ_POLLIN;
+                }
+                if fd.revents & libc::POLLOUT != 0 {
+                    revents |= abi::ZMQ_POLLOUT;
+                }
+                if fd.revents & libc::POLLPRI != 0 {
+                    revents |= abi::ZMQ_POLLPRI;
+                }
+                if fd.revents & !(libc::POLLIN | libc::POLLOUT | libc::POLLPRI) != 0 {
+                    revents |= abi::ZMQ_POLLERR;
+                }
             }
             item.revents = revents as c_short;
             ready += (revents != 0) as c_int;
         }
-        if ready > 0 || deadline.is_some_and(|d| Instant::now() >= d) {
+        if timeout == 0 || ready > 0 {
             return Ok(ready);
+        }
+        if timeout < 0 {
+            first_pass = false;
+            continue;
+        }
+        if first_pass {
+            deadline = Some(Instant::now() + Duration::from_millis(timeout as u64));
+            first_pass = false;
+            continue;
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(0);
         }
     }
 }

@@ -1,12 +1,8 @@
 //! Socket exports: creation, options, endpoints, sending and receiving.
-//!
-//! The messaging engine arrives with the next milestone: until then the calls
-//! that need it check their arguments exactly as libzmq does and then fail
-//! with `ENOTSUP` (listed in the README's status table).
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 
-use zmq_core::{Error, Result, SockOpt};
+use zmq_core::{Error, Msg, Result, SockOpt};
 
 use crate::abi::{self, iovec, zmq_msg_t};
 use crate::boundary::boundary;
@@ -224,188 +220,276 @@ pub unsafe extern "C" fn zmq_getsockopt(
     })
 }
 
-/// The checks every endpoint call makes before the engine takes over.
-fn endpoint_call(s: *mut c_void, addr: *const c_char) -> Result<c_int> {
-    handle::socket(s)?;
+/// Runs an endpoint call with the endpoint string checked.
+fn endpoint_call(
+    s: *mut c_void,
+    addr: *const c_char,
+    call: impl FnOnce(&mut zmq_core::Socket, &str) -> Result<()>,
+) -> Result<c_int> {
+    let socket = handle::socket(s)?;
     // SAFETY: the application passes a NUL-terminated string (or NULL).
-    unsafe { endpoint(addr) }?;
-    Err(Error::NotSupported)
+    let addr = unsafe { endpoint(addr) }?;
+    call(socket, addr)?;
+    Ok(0)
 }
 
 /// Binds the socket to an endpoint.
 ///
-/// Errors: `ENOTSOCK`, `EINVAL`; `ENOTSUP` until the engine lands.
+/// Errors: `ENOTSOCK`, `EINVAL` (malformed endpoint), `EPROTONOSUPPORT`
+/// (transport not available), `EADDRINUSE`, `ETERM`.
 #[no_mangle]
 pub extern "C" fn zmq_bind(s_: *mut c_void, addr_: *const c_char) -> c_int {
-    boundary(|| endpoint_call(s_, addr_))
+    boundary(|| endpoint_call(s_, addr_, |s, a| s.bind(a)))
 }
 
 /// Connects the socket to an endpoint.
 ///
-/// Errors: `ENOTSOCK`, `EINVAL`; `ENOTSUP` until the engine lands.
+/// Errors: `ENOTSOCK`, `EINVAL`, `EPROTONOSUPPORT`, `ETERM`.
 #[no_mangle]
 pub extern "C" fn zmq_connect(s_: *mut c_void, addr_: *const c_char) -> c_int {
-    boundary(|| endpoint_call(s_, addr_))
+    boundary(|| endpoint_call(s_, addr_, |s, a| s.connect(a)))
 }
 
 /// Stops listening on an endpoint.
 ///
-/// Errors: `ENOTSOCK`, `EINVAL`; `ENOTSUP` until the engine lands.
+/// Errors: `ENOTSOCK`, `EINVAL`, `ENOENT` (not bound), `ETERM`.
 #[no_mangle]
 pub extern "C" fn zmq_unbind(s_: *mut c_void, addr_: *const c_char) -> c_int {
-    boundary(|| endpoint_call(s_, addr_))
+    boundary(|| endpoint_call(s_, addr_, |s, a| s.unbind(a)))
 }
 
 /// Disconnects from an endpoint.
 ///
-/// Errors: `ENOTSOCK`, `EINVAL`; `ENOTSUP` until the engine lands.
+/// Errors: `ENOTSOCK`, `EINVAL`, `ENOENT` (not connected), `ETERM`.
 #[no_mangle]
 pub extern "C" fn zmq_disconnect(s_: *mut c_void, addr_: *const c_char) -> c_int {
-    boundary(|| endpoint_call(s_, addr_))
+    boundary(|| endpoint_call(s_, addr_, |s, a| s.disconnect(a)))
 }
 
-/// The checks every buffer send/receive makes before the engine takes over.
-fn buffer_call(s: *mut c_void, buf: *const c_void, len: usize) -> Result<c_int> {
-    handle::socket(s)?;
-    if buf.is_null() && len != 0 {
-        return Err(Error::Fault);
-    }
-    Err(Error::NotSupported)
+/// A message size as the send/recv calls report it (capped at `INT_MAX`).
+fn size_result(size: usize) -> c_int {
+    size.min(c_int::MAX as usize) as c_int
+}
+
+/// Sends a message and reports its size; on failure the message is kept.
+fn send_msg(socket: &mut zmq_core::Socket, msg: &mut Msg, flags: c_int) -> Result<c_int> {
+    let size = msg.size();
+    socket.send(msg, flags)?;
+    Ok(size_result(size))
 }
 
 /// Sends a frame copied from `buf_`.
 ///
-/// Errors: `ENOTSOCK`, `EFAULT` (NULL buffer); `ENOTSUP` until the engine lands.
+/// Errors: `ENOTSOCK`, `EFAULT` (NULL buffer with a length), `EAGAIN`,
+/// `ENOTSUP` (the type cannot send), `EFSM`, `EHOSTUNREACH`, `ETERM`, `EINTR`.
+///
+/// # Safety
+/// `buf_` must be readable for `len_` bytes.
 #[no_mangle]
-pub extern "C" fn zmq_send(
+pub unsafe extern "C" fn zmq_send(
     s_: *mut c_void,
     buf_: *const c_void,
     len_: usize,
     flags_: c_int,
 ) -> c_int {
     boundary(|| {
-        let _ = flags_;
-        buffer_call(s_, buf_, len_)
+        let socket = handle::socket(s_)?;
+        if buf_.is_null() && len_ != 0 {
+            return Err(Error::Fault);
+        }
+        let mut msg = if len_ == 0 {
+            Msg::new()
+        } else {
+            // SAFETY: per this function's contract.
+            Msg::from_slice(unsafe { std::slice::from_raw_parts(buf_ as *const u8, len_) })?
+        };
+        send_msg(socket, &mut msg, flags_)
     })
 }
 
 /// Sends a frame over constant memory, without copying.
 ///
-/// Errors: `ENOTSOCK`, `EFAULT` (NULL buffer); `ENOTSUP` until the engine lands.
+/// Errors: as `zmq_send`.
+///
+/// # Safety
+/// `buf_` must stay valid and unchanged until the message is delivered.
 #[no_mangle]
-pub extern "C" fn zmq_send_const(
+pub unsafe extern "C" fn zmq_send_const(
     s_: *mut c_void,
     buf_: *const c_void,
     len_: usize,
     flags_: c_int,
 ) -> c_int {
     boundary(|| {
-        let _ = flags_;
-        buffer_call(s_, buf_, len_)
+        let socket = handle::socket(s_)?;
+        if buf_.is_null() && len_ != 0 {
+            return Err(Error::Fault);
+        }
+        // SAFETY: per this function's contract.
+        let mut msg = unsafe { Msg::from_static(buf_ as *const u8, len_) };
+        send_msg(socket, &mut msg, flags_)
     })
 }
 
-/// Receives a frame into `buf_` (truncated to `len_`).
+/// Receives a frame into `buf_`: copies at most `len_` bytes and returns the
+/// frame's full size (a longer frame is truncated).
 ///
-/// Errors: `ENOTSOCK`, `EFAULT` (NULL buffer); `ENOTSUP` until the engine lands.
+/// Errors: `ENOTSOCK`, `EFAULT` (NULL buffer with a length), `EAGAIN`,
+/// `ENOTSUP`, `EFSM`, `ETERM`, `EINTR`.
+///
+/// # Safety
+/// `buf_` must be writable for `len_` bytes.
 #[no_mangle]
-pub extern "C" fn zmq_recv(
+pub unsafe extern "C" fn zmq_recv(
     s_: *mut c_void,
     buf_: *mut c_void,
     len_: usize,
     flags_: c_int,
 ) -> c_int {
     boundary(|| {
-        let _ = flags_;
-        buffer_call(s_, buf_, len_)
+        let socket = handle::socket(s_)?;
+        if buf_.is_null() && len_ != 0 {
+            return Err(Error::Fault);
+        }
+        let mut msg = Msg::new();
+        socket.recv(&mut msg, flags_)?;
+        let n = msg.size().min(len_);
+        if n > 0 {
+            // SAFETY: per this function's contract; `n <= len_`.
+            unsafe { std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf_ as *mut u8, n) };
+        }
+        Ok(size_result(msg.size()))
     })
 }
 
-/// The checks every message send/receive makes before the engine takes over.
-fn msg_call(s: *mut c_void, msg: *mut zmq_msg_t) -> Result<c_int> {
-    handle::socket(s)?;
-    msg_mut(msg)?;
-    Err(Error::NotSupported)
-}
-
-/// Sends a message; on success the message is emptied.
+/// Sends a message frame; on success the message is left empty.
 ///
-/// Errors: `ENOTSOCK`, `EFAULT` (not a message); `ENOTSUP` until the engine lands.
+/// Errors: as `zmq_send`; `EFAULT` (not a message).
 #[no_mangle]
 pub extern "C" fn zmq_msg_send(msg_: *mut zmq_msg_t, s_: *mut c_void, flags_: c_int) -> c_int {
-    boundary(|| {
-        let _ = flags_;
-        msg_call(s_, msg_)
-    })
+    boundary(|| send_msg(handle::socket(s_)?, msg_mut(msg_)?, flags_))
 }
 
-/// Receives a message.
+/// Receives a message frame into `msg_` (its old content is released).
 ///
-/// Errors: `ENOTSOCK`, `EFAULT` (not a message); `ENOTSUP` until the engine lands.
+/// Errors: as `zmq_recv`; `EFAULT` (not a message).
 #[no_mangle]
 pub extern "C" fn zmq_msg_recv(msg_: *mut zmq_msg_t, s_: *mut c_void, flags_: c_int) -> c_int {
-    boundary(|| {
-        let _ = flags_;
-        msg_call(s_, msg_)
-    })
+    boundary(|| recv_msg(s_, msg_, flags_))
+}
+
+fn recv_msg(s: *mut c_void, msg: *mut zmq_msg_t, flags: c_int) -> Result<c_int> {
+    let socket = handle::socket(s)?;
+    let msg = msg_mut(msg)?;
+    socket.recv(msg, flags)?;
+    Ok(size_result(msg.size()))
 }
 
 /// Legacy form of `zmq_msg_send`.
 #[no_mangle]
 pub extern "C" fn zmq_sendmsg(s_: *mut c_void, msg_: *mut zmq_msg_t, flags_: c_int) -> c_int {
-    boundary(|| {
-        let _ = flags_;
-        msg_call(s_, msg_)
-    })
+    boundary(|| send_msg(handle::socket(s_)?, msg_mut(msg_)?, flags_))
 }
 
 /// Legacy form of `zmq_msg_recv`.
 #[no_mangle]
 pub extern "C" fn zmq_recvmsg(s_: *mut c_void, msg_: *mut zmq_msg_t, flags_: c_int) -> c_int {
-    boundary(|| {
-        let _ = flags_;
-        msg_call(s_, msg_)
-    })
+    boundary(|| recv_msg(s_, msg_, flags_))
 }
 
-/// Sends `count_` buffers as one multipart message.
+/// Sends `count_` buffers, each a frame sent with `flags_` (so pass
+/// `ZMQ_SNDMORE` for a multipart message; the last frame drops it).
 ///
-/// Errors: `ENOTSOCK`, `EINVAL` (no buffers); `ENOTSUP` until the engine lands.
+/// Errors: `ENOTSOCK`, `EINVAL` (no buffers), and as `zmq_send`.
+///
+/// # Safety
+/// `iov_` must point to `count_` entries describing readable buffers.
 #[no_mangle]
-pub extern "C" fn zmq_sendiov(
+pub unsafe extern "C" fn zmq_sendiov(
     s_: *mut c_void,
     iov_: *mut iovec,
     count_: usize,
     flags_: c_int,
 ) -> c_int {
     boundary(|| {
-        let _ = flags_;
-        handle::socket(s_)?;
+        let socket = handle::socket(s_)?;
         if count_ == 0 || iov_.is_null() {
             return Err(Error::Invalid);
         }
-        Err(Error::NotSupported)
+        // SAFETY: per this function's contract.
+        let iov = unsafe { std::slice::from_raw_parts(iov_, count_) };
+        let mut flags = flags_;
+        let mut rc = 0;
+        for (i, v) in iov.iter().enumerate() {
+            if v.iov_base.is_null() && v.iov_len != 0 {
+                return Err(Error::Fault);
+            }
+            let mut msg = if v.iov_len == 0 {
+                Msg::new()
+            } else {
+                // SAFETY: per this function's contract.
+                Msg::from_slice(unsafe {
+                    std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len)
+                })?
+            };
+            if i == count_ - 1 {
+                flags &= !abi::ZMQ_SNDMORE;
+            }
+            rc = send_msg(socket, &mut msg, flags)?;
+        }
+        Ok(rc)
     })
 }
 
-/// Receives up to `*count_` parts of a multipart message into new buffers.
+/// Receives up to `*count_` frames of a multipart message into buffers it
+/// allocates with `malloc` (the caller frees them); `*count_` becomes the
+/// number received.
 ///
-/// Errors: `ENOTSOCK`, `EINVAL` (no buffers); `ENOTSUP` until the engine lands.
+/// Errors: `ENOTSOCK`, `EINVAL` (no buffers), `ENOMEM`, and as `zmq_recv`.
+///
+/// # Safety
+/// `count_` must point to the number of writable entries at `iov_`.
 #[no_mangle]
-pub extern "C" fn zmq_recviov(
+pub unsafe extern "C" fn zmq_recviov(
     s_: *mut c_void,
     iov_: *mut iovec,
     count_: *mut usize,
     flags_: c_int,
 ) -> c_int {
     boundary(|| {
-        let _ = flags_;
-        handle::socket(s_)?;
+        let socket = handle::socket(s_)?;
         // SAFETY: a non-NULL count points to the number of buffers.
         if iov_.is_null() || count_.is_null() || unsafe { *count_ } == 0 {
             return Err(Error::Invalid);
         }
-        Err(Error::NotSupported)
+        // SAFETY: per this function's contract.
+        let (count, iov) = unsafe {
+            let count = *count_;
+            *count_ = 0;
+            (count, std::slice::from_raw_parts_mut(iov_, count))
+        };
+        let mut nread = 0;
+        for slot in iov.iter_mut().take(count) {
+            let mut msg = Msg::new();
+            socket.recv(&mut msg, flags_)?;
+            let len = msg.size();
+            // SAFETY: malloc of at least one byte; the caller frees it.
+            let buf = unsafe { libc::malloc(len.max(1)) } as *mut u8;
+            if buf.is_null() {
+                return Err(Error::NoMemory);
+            }
+            // SAFETY: `buf` holds `len` bytes.
+            unsafe { std::ptr::copy_nonoverlapping(msg.data().as_ptr(), buf, len) };
+            slot.iov_base = buf as *mut c_void;
+            slot.iov_len = len;
+            // SAFETY: per this function's contract.
+            unsafe { *count_ += 1 };
+            nread += 1;
+            if !msg.more() {
+                break;
+            }
+        }
+        Ok(nread)
     })
 }
 

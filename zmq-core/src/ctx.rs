@@ -4,10 +4,13 @@
 //! libzmq: src/ctx.cpp. A context is shared by every socket created from it;
 //! [`Ctx::terminate`] waits until all of them are closed.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
-use crate::socket::{Socket, SocketType};
+use crate::io::mailbox::Mailbox;
+use crate::pipe::Pipe;
+use crate::socket::{Command, Socket, SocketMailbox, SocketType};
 
 /// Context options (`zmq_ctx_set(3)`, `zmq_ctx_get(3)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,14 +72,44 @@ impl Default for CtxOptions {
     }
 }
 
-#[derive(Debug)]
+/// A bound inproc endpoint: the binder and the options a connection needs.
+#[derive(Clone)]
+pub(crate) struct InprocBinding {
+    pub socket_id: u64,
+    pub mailbox: Arc<SocketMailbox>,
+    pub socket_type: SocketType,
+    pub sndhwm: i32,
+    pub rcvhwm: i32,
+    pub routing_id: Vec<u8>,
+}
+
+/// A connect to an inproc name nobody has bound yet: the connector's
+/// options and the end of the pipe the binder will take.
+pub(crate) struct PendingConnect {
+    pub connector: InprocBinding,
+    pub pipe: Pipe,
+}
+
 struct CtxState {
     options: CtxOptions,
     /// Set by shutdown/terminate: no new sockets, blocking calls end in ETERM.
     terminating: bool,
     /// The socket ceiling, fixed when the first socket is created.
     slots: Option<i32>,
-    live_sockets: usize,
+    /// Live sockets, by id, so that termination can stop them.
+    sockets: HashMap<u64, Arc<SocketMailbox>>,
+    next_socket_id: u64,
+    inproc: HashMap<String, InprocBinding>,
+    pending: HashMap<String, Vec<PendingConnect>>,
+}
+
+impl std::fmt::Debug for CtxState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CtxState")
+            .field("terminating", &self.terminating)
+            .field("sockets", &self.sockets.len())
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -100,7 +133,10 @@ impl Ctx {
                     options: CtxOptions::default(),
                     terminating: false,
                     slots: None,
-                    live_sockets: 0,
+                    sockets: HashMap::new(),
+                    next_socket_id: 1,
+                    inproc: HashMap::new(),
+                    pending: HashMap::new(),
                 }),
                 sockets_closed: Condvar::new(),
             }),
@@ -199,29 +235,73 @@ impl Ctx {
     /// As libzmq, a terminating context (`Term`) and a full one
     /// (`TooManyFiles`) are reported before an unknown type (`Invalid`).
     pub fn socket(&self, ty: i32) -> Result<Socket> {
-        let (ty, options) = {
-            let mut st = self.state();
-            if st.terminating {
-                return Err(Error::Term);
-            }
-            let max_sockets = st.options.max_sockets;
-            let limit = *st.slots.get_or_insert(max_sockets);
-            if st.live_sockets >= limit as usize {
-                return Err(Error::TooManyFiles);
-            }
-            let ty = SocketType::from_raw(ty).ok_or(Error::Invalid)?;
-            st.live_sockets += 1;
-            (ty, st.options.clone())
-        };
-        Ok(Socket::new(self.clone(), ty, &options))
+        let mailbox = Arc::new(SocketMailbox(Mailbox::new().map_err(Error::from)?));
+        let mut st = self.state();
+        if st.terminating {
+            return Err(Error::Term);
+        }
+        let max_sockets = st.options.max_sockets;
+        let limit = *st.slots.get_or_insert(max_sockets);
+        if st.sockets.len() >= limit as usize {
+            return Err(Error::TooManyFiles);
+        }
+        let ty = SocketType::from_raw(ty).ok_or(Error::Invalid)?;
+        let id = st.next_socket_id;
+        st.next_socket_id += 1;
+        st.sockets.insert(id, mailbox.clone());
+        let options = st.options.clone();
+        drop(st);
+        Ok(Socket::new(self.clone(), id, ty, &options, mailbox))
     }
 
     /// Called by a socket when it is closed.
-    pub(crate) fn socket_closed(&self) {
+    pub(crate) fn socket_closed(&self, id: u64) {
         let mut st = self.state();
-        st.live_sockets -= 1;
-        if st.live_sockets == 0 {
+        st.sockets.remove(&id);
+        st.inproc.retain(|_, b| b.socket_id != id);
+        if st.sockets.is_empty() {
             self.shared.sockets_closed.notify_all();
+        }
+    }
+
+    /// Registers an inproc name; returns the connects that were waiting for
+    /// it. Errors: `AddrInUse`.
+    pub(crate) fn bind_inproc(
+        &self,
+        name: &str,
+        binding: InprocBinding,
+    ) -> Result<Vec<PendingConnect>> {
+        let mut st = self.state();
+        if st.inproc.contains_key(name) {
+            return Err(Error::AddrInUse);
+        }
+        st.inproc.insert(name.to_owned(), binding);
+        Ok(st.pending.remove(name).unwrap_or_default())
+    }
+
+    /// The binder of an inproc name, if bound.
+    pub(crate) fn find_inproc(&self, name: &str) -> Option<InprocBinding> {
+        self.state().inproc.get(name).cloned()
+    }
+
+    /// Records a connect to a name that is not bound yet.
+    pub(crate) fn pend_inproc(&self, name: &str, pending: PendingConnect) {
+        self.state()
+            .pending
+            .entry(name.to_owned())
+            .or_default()
+            .push(pending);
+    }
+
+    /// Removes a binding made by socket `id`. Errors: `NoEntry`.
+    pub(crate) fn unbind_inproc(&self, name: &str, id: u64) -> Result<()> {
+        let mut st = self.state();
+        match st.inproc.get(name) {
+            Some(b) if b.socket_id == id => {
+                st.inproc.remove(name);
+                Ok(())
+            }
+            _ => Err(Error::NoEntry),
         }
     }
 
@@ -233,15 +313,21 @@ impl Ctx {
     /// Stops the context without waiting (`zmq_ctx_shutdown`): new sockets are
     /// refused with `Term`, and blocking calls end with `Term`.
     pub fn shutdown(&self) {
-        self.state().terminating = true;
+        let mut st = self.state();
+        if !st.terminating {
+            st.terminating = true;
+            for mailbox in st.sockets.values() {
+                mailbox.0.send(Command::Stop);
+            }
+        }
     }
 
     /// Shuts the context down and waits until every socket has been closed
     /// (`zmq_ctx_term`).
     pub fn terminate(&self) -> Result<()> {
+        self.shutdown();
         let mut st = self.state();
-        st.terminating = true;
-        while st.live_sockets > 0 {
+        while !st.sockets.is_empty() {
             st = self
                 .shared
                 .sockets_closed

@@ -7,11 +7,14 @@
 pub mod ctx;
 pub mod curve;
 pub mod error;
+pub mod io;
 pub mod msg;
 pub mod options;
+pub mod pipe;
 pub mod socket;
 mod sys;
 pub mod timers;
+pub mod transport;
 pub mod z85;
 
 pub use ctx::{Ctx, CtxOption};

@@ -140,6 +140,8 @@ pub struct Options {
     pub heartbeat_ivl: i32,
     pub heartbeat_ttl: i32,
     pub heartbeat_timeout: i32,
+    /// The endpoint of the last bind or connect (`ZMQ_LAST_ENDPOINT`).
+    pub last_endpoint: String,
 }
 
 impl Options {
@@ -179,6 +181,7 @@ impl Options {
             heartbeat_ivl: 0,
             heartbeat_ttl: 0,
             heartbeat_timeout: -1,
+            last_endpoint: String::new(),
         }
     }
 

@@ -1,0 +1,4 @@
+//! Threads and signalling: eventfd signalers, mailboxes, I/O threads.
+
+pub mod mailbox;
+pub mod signaler;

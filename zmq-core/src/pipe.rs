@@ -1,0 +1,634 @@
+//! Pipes: the bidirectional message channel between a socket and a session
+//! (or between two sockets, for inproc).
+//!
+//! libzmq: src/pipe.cpp, src/ypipe.hpp. Each direction is a queue written by
+//! one end and read by the other. The writer batches messages locally and
+//! publishes only complete (multipart) messages, under one short lock per
+//! batch; the reader takes the whole published batch into a local cache, again
+//! under one lock. Both ends fall asleep explicitly: a reader that finds the
+//! queue empty, or a writer that finds it full (HWM), marks itself asleep
+//! under that lock, and the other end wakes it with a [`PipeEvent`] when it
+//! changes that. So notifications (and the eventfd writes behind them) happen
+//! only on those transitions, never per message.
+//!
+//! Closing: an end that is done writes a delimiter after its last message; the
+//! reader sees it in order, after everything sent before. A hard close
+//! (linger 0) instead discards what the peer has not read yet.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::msg::{flags, Msg};
+
+/// What the owner of a pipe end is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PipeEventKind {
+    /// Messages (or the delimiter) arrived in a queue the end had found empty.
+    ActivateRead,
+    /// The peer read from a queue the end had found full, or went away.
+    ActivateWrite,
+}
+
+/// A notification for the owner of the pipe end `end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PipeEvent {
+    pub end: u64,
+    pub kind: PipeEventKind,
+}
+
+/// How the owner of a pipe end is woken (a socket's mailbox, an I/O thread).
+pub trait PipeWaker: Send + Sync {
+    fn wake(&self, event: PipeEvent);
+}
+
+#[derive(Default)]
+struct QueueState {
+    items: VecDeque<Msg>,
+    reader_asleep: bool,
+    writer_asleep: bool,
+    /// Complete messages the reader has taken (for the writer's HWM).
+    msgs_read: u64,
+    /// The reader closed without draining: nothing written is wanted.
+    reader_gone: bool,
+    /// The writer closed hard (linger 0): the reader drops what is left.
+    hard_closed: bool,
+}
+
+struct Queue {
+    state: Mutex<QueueState>,
+}
+
+impl Queue {
+    fn new() -> Queue {
+        Queue {
+            state: Mutex::new(QueueState::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// State shared by the two ends: queue `s` is written by end `s`.
+struct Shared {
+    queues: [Queue; 2],
+    wakers: [Mutex<Option<Arc<dyn PipeWaker>>>; 2],
+    ids: [u64; 2],
+    linger: [AtomicI32; 2],
+    /// The high-water mark of queue `s` (0: unlimited); shared so that an
+    /// inproc binder can set both directions of a pipe made before it bound.
+    hwm: [AtomicU64; 2],
+}
+
+impl Shared {
+    fn waker(&self, side: usize) -> Option<Arc<dyn PipeWaker>> {
+        self.wakers[side]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn wake(&self, side: usize, kind: PipeEventKind) {
+        if let Some(w) = self.waker(side) {
+            w.wake(PipeEvent {
+                end: self.ids[side],
+                kind,
+            });
+        }
+    }
+}
+
+static NEXT_PIPE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One end of a pipe.
+pub struct Pipe {
+    shared: Arc<Shared>,
+    side: usize,
+    // Writing (queue `side`).
+    pending: Vec<Msg>,
+    /// `pending[..complete]` are whole messages, ready to publish.
+    complete: usize,
+    msgs_written: u64,
+    peer_msgs_read: u64,
+    out_active: bool,
+    out_closed: bool,
+    // Reading (queue `1 - side`).
+    cache: VecDeque<Msg>,
+    msgs_read: u64,
+    read_since_publish: u64,
+    lwm: u64,
+    in_active: bool,
+    /// The peer's delimiter (or hard close) was read: it will send no more.
+    in_closed: bool,
+    /// The peer is reading no more.
+    peer_gone: bool,
+    /// The peer's routing id (ROUTER) or other owner data.
+    pub routing_id: Vec<u8>,
+    /// The end was attached by the socket's own connect (vs. an accepted peer).
+    pub locally_initiated: bool,
+}
+
+/// The low-water mark for a high-water mark (libzmq: `compute_lwm`).
+fn lwm_for(hwm: u64) -> u64 {
+    if hwm == 0 {
+        // Unlimited: report progress in reasonable batches.
+        return 512;
+    }
+    hwm.div_ceil(2).max(1)
+}
+
+impl Pipe {
+    /// A new pipe. `hwms[s]` bounds the messages end `s` may have in flight
+    /// towards the other end (0: unlimited).
+    pub fn pair(hwms: [u64; 2]) -> (Pipe, Pipe) {
+        let base = NEXT_PIPE_ID.fetch_add(2, Ordering::Relaxed);
+        let shared = Arc::new(Shared {
+            queues: [Queue::new(), Queue::new()],
+            wakers: [Mutex::new(None), Mutex::new(None)],
+            ids: [base, base + 1],
+            linger: [AtomicI32::new(-1), AtomicI32::new(-1)],
+            hwm: [AtomicU64::new(hwms[0]), AtomicU64::new(hwms[1])],
+        });
+        let end = |side: usize| Pipe {
+            shared: shared.clone(),
+            side,
+            pending: Vec::new(),
+            complete: 0,
+            msgs_written: 0,
+            peer_msgs_read: 0,
+            out_active: true,
+            out_closed: false,
+            cache: VecDeque::new(),
+            msgs_read: 0,
+            read_since_publish: 0,
+            lwm: lwm_for(hwms[1 - side]),
+            in_active: true,
+            in_closed: false,
+            peer_gone: false,
+            routing_id: Vec::new(),
+            locally_initiated: false,
+        };
+        (end(0), end(1))
+    }
+
+    /// This end's id (what its [`PipeEvent`]s carry).
+    pub fn id(&self) -> u64 {
+        self.shared.ids[self.side]
+    }
+
+    /// Sets who is woken for this end. Until set, events for it are lost, so
+    /// the new owner must then check the pipe itself (as attaching does).
+    pub fn set_waker(&self, waker: Arc<dyn PipeWaker>) {
+        *self.shared.wakers[self.side]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(waker);
+    }
+
+    /// Changes the outbound high-water mark (0: unlimited).
+    pub fn set_hwm(&self, hwm: u64) {
+        self.shared.hwm[self.side].store(hwm, Ordering::Relaxed);
+    }
+
+    /// Changes the peer's outbound high-water mark (0: unlimited).
+    pub fn set_peer_hwm(&self, hwm: u64) {
+        self.shared.hwm[1 - self.side].store(hwm, Ordering::Relaxed);
+    }
+
+    // ---- writing -------------------------------------------------------
+
+    /// Whether a message can be written now (libzmq: `check_write`). When the
+    /// pipe is full, the end falls asleep until an `ActivateWrite`.
+    pub fn check_write(&mut self) -> bool {
+        if !self.out_active || self.out_closed || self.peer_gone {
+            return false;
+        }
+        let hwm = self.shared.hwm[self.side].load(Ordering::Relaxed);
+        if hwm == 0 || self.msgs_written - self.peer_msgs_read < hwm {
+            return true;
+        }
+        let mut q = self.shared.queues[self.side].lock();
+        self.peer_msgs_read = q.msgs_read;
+        if q.reader_gone {
+            drop(q);
+            self.mark_peer_gone();
+            return false;
+        }
+        if self.msgs_written - self.peer_msgs_read < hwm {
+            return true;
+        }
+        q.writer_asleep = true;
+        drop(q);
+        self.out_active = false;
+        false
+    }
+
+    /// Queues a message frame; it is published by [`Pipe::flush`] once its
+    /// message is complete. Returns `false` (and gives the message back) when
+    /// the pipe cannot take it.
+    pub fn write(&mut self, msg: Msg) -> Result<(), Msg> {
+        if self.out_closed || self.peer_gone {
+            return Err(msg);
+        }
+        let more = msg.flags() & flags::MORE != 0;
+        self.pending.push(msg);
+        if !more {
+            self.msgs_written += 1;
+            self.complete = self.pending.len();
+        }
+        Ok(())
+    }
+
+    /// Drops the frames of an incomplete message (libzmq: `rollback`).
+    pub fn rollback(&mut self) {
+        self.pending.truncate(self.complete);
+    }
+
+    /// Publishes the complete messages written so far; wakes the reader if it
+    /// was asleep. Returns whether the reader was woken.
+    pub fn flush(&mut self) -> bool {
+        if self.complete == 0 {
+            return false;
+        }
+        let mut q = self.shared.queues[self.side].lock();
+        if q.reader_gone {
+            drop(q);
+            self.mark_peer_gone();
+            self.pending.clear();
+            self.complete = 0;
+            return false;
+        }
+        q.items.extend(self.pending.drain(..self.complete));
+        self.complete = 0;
+        let wake = std::mem::take(&mut q.reader_asleep);
+        drop(q);
+        if wake {
+            self.shared.wake(1 - self.side, PipeEventKind::ActivateRead);
+        }
+        wake
+    }
+
+    /// Messages written (complete) and not yet read by the peer.
+    pub fn outstanding(&self) -> u64 {
+        self.msgs_written - self.shared.queues[self.side].lock().msgs_read
+    }
+
+    // ---- reading -------------------------------------------------------
+
+    /// Whether a message can be read now (libzmq: `check_read`). When the
+    /// pipe is empty, the end falls asleep until an `ActivateRead`.
+    pub fn check_read(&mut self) -> bool {
+        if !self.in_active || self.in_closed {
+            return false;
+        }
+        if let Some(front) = self.cache.front() {
+            return !front.is_delimiter();
+        }
+        self.refill();
+        match self.cache.front() {
+            Some(front) => !front.is_delimiter(),
+            None => false,
+        }
+    }
+
+    /// Takes the published batch into the local cache; publishes progress.
+    fn refill(&mut self) {
+        let mut q = self.shared.queues[1 - self.side].lock();
+        if q.hard_closed {
+            q.items.clear();
+            self.cache.clear();
+            self.cache.push_back(Msg::delimiter());
+        } else if q.items.is_empty() {
+            q.reader_asleep = true;
+            self.in_active = false;
+        } else {
+            std::mem::swap(&mut self.cache, &mut q.items);
+        }
+        q.msgs_read = self.msgs_read;
+        self.read_since_publish = 0;
+        let wake = std::mem::take(&mut q.writer_asleep);
+        drop(q);
+        if wake {
+            self.shared
+                .wake(1 - self.side, PipeEventKind::ActivateWrite);
+        }
+    }
+
+    /// Reads one frame. `None` when empty (the end is then asleep) or when the
+    /// peer's delimiter is reached (see [`Pipe::is_in_closed`]).
+    pub fn read(&mut self) -> Option<Msg> {
+        if !self.check_read() {
+            if let Some(front) = self.cache.front() {
+                if front.is_delimiter() {
+                    self.cache.pop_front();
+                    self.in_closed = true;
+                    // Tell the owner, which may not be the one reading (a
+                    // strategy), that this pipe has ended.
+                    self.shared.wake(self.side, PipeEventKind::ActivateRead);
+                }
+            }
+            return None;
+        }
+        let msg = self.cache.pop_front()?;
+        if !msg.more() {
+            self.msgs_read += 1;
+            self.read_since_publish += 1;
+            if self.read_since_publish >= self.lwm {
+                self.publish_read();
+            }
+        }
+        Some(msg)
+    }
+
+    /// Tells the writer how far we have read, waking it if it was full.
+    fn publish_read(&mut self) {
+        let mut q = self.shared.queues[1 - self.side].lock();
+        q.msgs_read = self.msgs_read;
+        self.read_since_publish = 0;
+        let wake = std::mem::take(&mut q.writer_asleep);
+        drop(q);
+        if wake {
+            self.shared
+                .wake(1 - self.side, PipeEventKind::ActivateWrite);
+        }
+    }
+
+    /// Marks the end readable again after an `ActivateRead`.
+    pub fn activate_read(&mut self) {
+        self.in_active = true;
+    }
+
+    /// Marks the end writable again after an `ActivateWrite`; returns whether
+    /// a write is now possible.
+    pub fn activate_write(&mut self) -> bool {
+        self.out_active = true;
+        self.check_write()
+    }
+
+    /// Whether the peer has finished sending (its delimiter has been read).
+    pub fn is_in_closed(&self) -> bool {
+        self.in_closed
+    }
+
+    /// Whether the peer has stopped reading.
+    pub fn is_peer_gone(&mut self) -> bool {
+        if !self.peer_gone && self.shared.queues[self.side].lock().reader_gone {
+            self.peer_gone = true;
+        }
+        self.peer_gone
+    }
+
+    /// Records that the peer stopped reading and tells the owner once.
+    fn mark_peer_gone(&mut self) {
+        if !self.peer_gone {
+            self.peer_gone = true;
+            self.shared.wake(self.side, PipeEventKind::ActivateWrite);
+        }
+    }
+
+    /// Asks the peer to give up within `linger` ms (-1: no limit) the
+    /// messages it still has to deliver after this end's delimiter.
+    pub fn set_close_linger(&mut self, linger: i32) {
+        self.shared.linger[self.side].store(linger, Ordering::Relaxed);
+    }
+
+    /// The linger the peer asked for when it closed.
+    pub fn peer_close_linger(&self) -> i32 {
+        self.shared.linger[1 - self.side].load(Ordering::Relaxed)
+    }
+
+    // ---- closing -------------------------------------------------------
+
+    /// Ends writing: drops any incomplete message, publishes the rest and a
+    /// delimiter after it. The peer reads everything first.
+    pub fn close_write(&mut self) {
+        if self.out_closed {
+            return;
+        }
+        self.rollback();
+        self.out_closed = true;
+        let mut q = self.shared.queues[self.side].lock();
+        q.items.extend(self.pending.drain(..));
+        self.complete = 0;
+        q.items.push_back(Msg::delimiter());
+        let wake = std::mem::take(&mut q.reader_asleep);
+        drop(q);
+        if wake {
+            self.shared.wake(1 - self.side, PipeEventKind::ActivateRead);
+        }
+    }
+
+    /// Ends writing at once (linger 0): what the peer has not read is dropped.
+    pub fn close_write_hard(&mut self) {
+        self.out_closed = true;
+        self.pending.clear();
+        self.complete = 0;
+        let mut q = self.shared.queues[self.side].lock();
+        q.hard_closed = true;
+        q.items.clear();
+        let wake = std::mem::take(&mut q.reader_asleep);
+        drop(q);
+        if wake {
+            self.shared.wake(1 - self.side, PipeEventKind::ActivateRead);
+        }
+    }
+
+    /// Ends reading: the peer's writes are discarded from now on and a peer
+    /// waiting for room is woken to find out.
+    pub fn close_read(&mut self) {
+        self.in_closed = true;
+        self.cache.clear();
+        let mut q = self.shared.queues[1 - self.side].lock();
+        q.reader_gone = true;
+        q.items.clear();
+        let wake = std::mem::take(&mut q.writer_asleep);
+        drop(q);
+        if wake {
+            self.shared
+                .wake(1 - self.side, PipeEventKind::ActivateWrite);
+        }
+    }
+
+    /// Both directions are finished: the pipe can be forgotten.
+    pub fn is_finished(&mut self) -> bool {
+        self.in_closed && (self.out_closed || self.is_peer_gone())
+    }
+}
+
+impl std::fmt::Debug for Pipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipe")
+            .field("id", &self.id())
+            .field("in_active", &self.in_active)
+            .field("out_active", &self.out_active)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    #[derive(Default)]
+    struct Recorder(StdMutex<Vec<PipeEvent>>);
+
+    impl PipeWaker for Recorder {
+        fn wake(&self, event: PipeEvent) {
+            self.0.lock().unwrap().push(event);
+        }
+    }
+
+    fn frame(s: &[u8], more: bool) -> Msg {
+        let mut m = Msg::from_slice(s).unwrap();
+        if more {
+            m.set_flags(flags::MORE);
+        }
+        m
+    }
+
+    #[test]
+    fn messages_flow_and_reader_is_woken_once() {
+        let (mut a, mut b) = Pipe::pair([0, 0]);
+        let rec = Arc::new(Recorder::default());
+        b.set_waker(rec.clone());
+        assert!(b.read().is_none()); // b is now asleep
+        a.write(frame(b"1", false)).unwrap();
+        a.write(frame(b"2", false)).unwrap();
+        assert!(a.flush());
+        a.write(frame(b"3", false)).unwrap();
+        assert!(!a.flush()); // already awake: no second notification
+        assert_eq!(rec.0.lock().unwrap().len(), 1);
+        b.activate_read();
+        let got: Vec<_> = std::iter::from_fn(|| b.read())
+            .map(|m| m.data()[0])
+            .collect();
+        assert_eq!(got, b"123");
+    }
+
+    #[test]
+    fn multipart_is_atomic() {
+        let (mut a, mut b) = Pipe::pair([0, 0]);
+        a.write(frame(b"head", true)).unwrap();
+        a.flush();
+        assert!(b.read().is_none());
+        a.write(frame(b"tail", false)).unwrap();
+        a.flush();
+        b.activate_read();
+        assert!(b.read().unwrap().more());
+        assert!(!b.read().unwrap().more());
+    }
+
+    #[test]
+    fn hwm_blocks_writer_until_reader_drains() {
+        let (mut a, mut b) = Pipe::pair([4, 4]);
+        let rec = Arc::new(Recorder::default());
+        a.set_waker(rec.clone());
+        for i in 0..4u8 {
+            assert!(a.check_write());
+            a.write(frame(&[i], false)).unwrap();
+        }
+        a.flush();
+        assert!(!a.check_write());
+        for _ in 0..4 {
+            assert!(b.read().is_some());
+        }
+        // Finding the queue empty publishes progress and wakes the writer.
+        assert!(b.read().is_none());
+        assert_eq!(
+            rec.0.lock().unwrap().last().map(|e| e.kind),
+            Some(PipeEventKind::ActivateWrite)
+        );
+        assert!(a.activate_write());
+    }
+
+    #[test]
+    fn delimiter_comes_after_everything() {
+        let (mut a, mut b) = Pipe::pair([0, 0]);
+        a.write(frame(b"x", false)).unwrap();
+        a.write(frame(b"half", true)).unwrap();
+        a.close_write();
+        assert_eq!(b.read().unwrap().data(), b"x");
+        assert!(b.read().is_none());
+        assert!(b.is_in_closed());
+    }
+
+    #[test]
+    fn hard_close_drops_unread() {
+        let (mut a, mut b) = Pipe::pair([0, 0]);
+        a.write(frame(b"x", false)).unwrap();
+        a.flush();
+        a.close_write_hard();
+        assert!(b.read().is_none());
+        assert!(b.is_in_closed());
+    }
+
+    #[test]
+    fn reader_gone_stops_writer() {
+        let (mut a, mut b) = Pipe::pair([1, 1]);
+        a.write(frame(b"x", false)).unwrap();
+        a.flush();
+        assert!(!a.check_write());
+        b.close_read();
+        assert!(a.is_peer_gone());
+        assert!(a.write(frame(b"y", false)).is_err());
+    }
+
+    #[test]
+    fn threads_exchange_a_million() {
+        let (mut a, mut b) = Pipe::pair([1000, 1000]);
+        struct Flag(StdMutex<bool>, std::sync::Condvar);
+        impl PipeWaker for Flag {
+            fn wake(&self, _: PipeEvent) {
+                *self.0.lock().unwrap() = true;
+                self.1.notify_one();
+            }
+        }
+        let wa = Arc::new(Flag(StdMutex::new(false), std::sync::Condvar::new()));
+        let wb = Arc::new(Flag(StdMutex::new(false), std::sync::Condvar::new()));
+        a.set_waker(wa.clone());
+        b.set_waker(wb.clone());
+        fn wait(f: &Flag) {
+            let mut g = f.0.lock().unwrap();
+            while !*g {
+                g = f.1.wait(g).unwrap();
+            }
+            *g = false;
+        }
+        const N: u64 = 1_000_000;
+        let writer = std::thread::spawn(move || {
+            let mut i = 0u64;
+            while i < N {
+                if !a.check_write() {
+                    a.flush();
+                    wait(&wa);
+                    a.activate_write();
+                    continue;
+                }
+                a.write(Msg::from_slice(&i.to_le_bytes()).unwrap()).unwrap();
+                i += 1;
+                if i % 64 == 0 {
+                    a.flush();
+                }
+            }
+            a.close_write();
+        });
+        let mut expect = 0u64;
+        loop {
+            match b.read() {
+                Some(m) => {
+                    assert_eq!(m.data(), expect.to_le_bytes());
+                    expect += 1;
+                }
+                None if b.is_in_closed() => break,
+                None => {
+                    wait(&wb);
+                    b.activate_read();
+                }
+            }
+        }
+        writer.join().unwrap();
+        assert_eq!(expect, N);
+    }
+}

@@ -1,0 +1,647 @@
+//! Sockets: the application's handle on a messaging pattern.
+//!
+//! libzmq: src/socket_base.cpp. [`Socket`] holds what every socket type
+//! shares: options, pipes, the command mailbox (whose eventfd is `ZMQ_FD`),
+//! endpoints, and the blocking rules of `zmq_send`/`zmq_recv` (timeouts,
+//! `EAGAIN`, `EINTR`, `ETERM`). The pattern itself (PAIR, REQ, ROUTER, ...)
+//! is a [`Pattern`], usually small because the strategies in [`strategy`] do
+//! the work.
+
+mod patterns;
+pub(crate) mod strategy;
+
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use crate::ctx::{Ctx, CtxOptions};
+use crate::error::{Error, Result};
+use crate::io::mailbox::Mailbox;
+use crate::io::signaler::Wait;
+use crate::msg::{flags, Msg};
+use crate::options::{put_int, put_string, Options, SockOpt};
+use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
+use crate::transport::Endpoint;
+
+pub(crate) use patterns::Pattern;
+
+/// The socket types of `zmq_socket(3)`, numbered as libzmq numbers them.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SocketType {
+    Pair = 0,
+    Pub = 1,
+    Sub = 2,
+    Req = 3,
+    Rep = 4,
+    Dealer = 5,
+    Router = 6,
+    Pull = 7,
+    Push = 8,
+    XPub = 9,
+    XSub = 10,
+    Stream = 11,
+}
+
+impl SocketType {
+    /// The type with libzmq's number `n`.
+    pub fn from_raw(n: i32) -> Option<SocketType> {
+        Some(match n {
+            0 => SocketType::Pair,
+            1 => SocketType::Pub,
+            2 => SocketType::Sub,
+            3 => SocketType::Req,
+            4 => SocketType::Rep,
+            5 => SocketType::Dealer,
+            6 => SocketType::Router,
+            7 => SocketType::Pull,
+            8 => SocketType::Push,
+            9 => SocketType::XPub,
+            10 => SocketType::XSub,
+            11 => SocketType::Stream,
+            _ => return None,
+        })
+    }
+
+    /// The name used in the ZMTP `Socket-Type` property.
+    pub fn name(self) -> &'static str {
+        match self {
+            SocketType::Pair => "PAIR",
+            SocketType::Pub => "PUB",
+            SocketType::Sub => "SUB",
+            SocketType::Req => "REQ",
+            SocketType::Rep => "REP",
+            SocketType::Dealer => "DEALER",
+            SocketType::Router => "ROUTER",
+            SocketType::Pull => "PULL",
+            SocketType::Push => "PUSH",
+            SocketType::XPub => "XPUB",
+            SocketType::XSub => "XSUB",
+            SocketType::Stream => "STREAM",
+        }
+    }
+
+    /// The type named `name` in a ZMTP `Socket-Type` property.
+    pub fn from_name(name: &[u8]) -> Option<SocketType> {
+        (0..=11)
+            .filter_map(SocketType::from_raw)
+            .find(|t| t.name().as_bytes() == name)
+    }
+
+    /// Whether the pattern reads a routing-id frame first on each new pipe
+    /// (libzmq: `options.recv_routing_id`).
+    pub fn recv_routing_id(self) -> bool {
+        matches!(
+            self,
+            SocketType::Router | SocketType::Rep | SocketType::Stream
+        )
+    }
+
+    /// Whether a peer of type `peer` may talk to this type (RFC 23's table).
+    pub fn compatible_with(self, peer: SocketType) -> bool {
+        use SocketType::*;
+        matches!(
+            (self, peer),
+            (Pair, Pair)
+                | (Pub, Sub | XSub)
+                | (XPub, Sub | XSub)
+                | (Sub, Pub | XPub)
+                | (XSub, Pub | XPub)
+                | (Req, Rep | Router)
+                | (Rep, Req | Dealer)
+                | (Dealer, Rep | Dealer | Router)
+                | (Router, Req | Dealer | Router)
+                | (Pull, Push)
+                | (Push, Pull)
+        )
+    }
+
+    /// Whether this implementation has the pattern yet.
+    pub fn is_implemented(self) -> bool {
+        use SocketType::*;
+        matches!(self, Pair | Req | Rep | Dealer | Router | Pull | Push)
+    }
+}
+
+/// What a socket's mailbox carries.
+pub enum Command {
+    /// Activity on one of the socket's pipes.
+    Pipe(PipeEvent),
+    /// A new pipe to attach (an inproc peer connected, or a session finished
+    /// its handshake).
+    Attach(Pipe),
+    /// The context is terminating: blocking calls end with `ETERM`.
+    Stop,
+}
+
+/// A socket's mailbox; it wakes the socket for its pipes too.
+pub struct SocketMailbox(pub Mailbox<Command>);
+
+impl PipeWaker for SocketMailbox {
+    fn wake(&self, event: PipeEvent) {
+        self.0.send(Command::Pipe(event));
+    }
+}
+
+/// The pipes of a socket, and the lookup of a pipe end's id.
+#[derive(Default)]
+pub struct Pipes {
+    slab: Slab<Pipe>,
+    by_end: HashMap<u64, usize>,
+}
+
+impl Pipes {
+    pub fn get(&mut self, key: usize) -> Option<&mut Pipe> {
+        self.slab.get_mut(key)
+    }
+
+    fn key_of(&self, end: u64) -> Option<usize> {
+        self.by_end.get(&end).copied()
+    }
+
+    fn insert(&mut self, pipe: Pipe) -> usize {
+        let end = pipe.id();
+        let key = self.slab.insert(pipe);
+        self.by_end.insert(end, key);
+        key
+    }
+
+    fn remove(&mut self, key: usize) -> Pipe {
+        let pipe = self.slab.remove(key);
+        self.by_end.remove(&pipe.id());
+        pipe
+    }
+
+    pub fn keys(&self) -> Vec<usize> {
+        self.slab.iter().map(|(k, _)| k).collect()
+    }
+}
+
+impl std::ops::Index<usize> for Pipes {
+    type Output = Pipe;
+    fn index(&self, key: usize) -> &Pipe {
+        &self.slab[key]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Pipes {
+    fn index_mut(&mut self, key: usize) -> &mut Pipe {
+        &mut self.slab[key]
+    }
+}
+
+/// Flags of `zmq_send`/`zmq_recv`.
+pub mod send_flags {
+    pub const DONTWAIT: i32 = 1;
+    pub const SNDMORE: i32 = 2;
+}
+
+/// Events of `ZMQ_EVENTS`.
+pub mod events {
+    pub const POLLIN: i32 = 1;
+    pub const POLLOUT: i32 = 2;
+}
+
+/// A socket. Owned by one application thread at a time.
+pub struct Socket {
+    ctx: Ctx,
+    id: u64,
+    ty: SocketType,
+    options: Options,
+    mailbox: Arc<SocketMailbox>,
+    pipes: Pipes,
+    pattern: Box<dyn Pattern>,
+    /// The last frame received had `MORE` set (`ZMQ_RCVMORE`).
+    rcvmore: bool,
+    /// A Stop command was processed.
+    ctx_terminated: bool,
+    commands: VecDeque<Command>,
+    /// Endpoints bound or connected, for unbind/disconnect and close.
+    endpoints: Vec<(String, Endpoint)>,
+}
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("type", &self.ty)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(
+        ctx: Ctx,
+        id: u64,
+        ty: SocketType,
+        ctx_options: &CtxOptions,
+        mailbox: Arc<SocketMailbox>,
+    ) -> Socket {
+        let options = Options::new(ty, ctx_options);
+        Socket {
+            ctx,
+            id,
+            ty,
+            pattern: patterns::new(ty, &options),
+            options,
+            mailbox,
+            pipes: Pipes::default(),
+            rcvmore: false,
+            ctx_terminated: false,
+            commands: VecDeque::new(),
+            endpoints: Vec::new(),
+        }
+    }
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.ty
+    }
+
+    /// The context the socket belongs to.
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
+    }
+
+    /// The socket's options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    pub(crate) fn mailbox(&self) -> &Arc<SocketMailbox> {
+        &self.mailbox
+    }
+
+    /// The descriptor that becomes readable when the socket may have
+    /// something to do (`ZMQ_FD`).
+    pub fn fd(&self) -> RawFd {
+        self.mailbox.0.fd()
+    }
+
+    // ---- options -------------------------------------------------------
+
+    /// Sets an option from its raw value bytes (`zmq_setsockopt`).
+    pub fn setsockopt(&mut self, option: SockOpt, value: &[u8]) -> Result<()> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        if let Some(result) = self.pattern.setsockopt(option, value) {
+            return result;
+        }
+        self.options.set(option, value)?;
+        if matches!(option, SockOpt::SndHwm | SockOpt::RcvHwm) {
+            self.update_hwms();
+        }
+        Ok(())
+    }
+
+    /// Reads an option into `out`, returning the length of the value
+    /// (`zmq_getsockopt`).
+    pub fn getsockopt(&mut self, option: SockOpt, out: &mut [u8]) -> Result<usize> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        match option {
+            SockOpt::Type => put_int(out, self.ty as i32),
+            SockOpt::RcvMore => put_int(out, self.rcvmore as i32),
+            SockOpt::Fd => put_int(out, self.fd()),
+            SockOpt::Events => {
+                let events = self.ready_events()?;
+                put_int(out, events)
+            }
+            SockOpt::LastEndpoint => put_string(out, self.options.last_endpoint.as_bytes()),
+            _ => match self.pattern.getsockopt(option, out) {
+                Some(result) => result,
+                None => self.options.get(option, out),
+            },
+        }
+    }
+
+    /// `ZMQ_EVENTS`: processes pending commands, then reports whether a recv
+    /// and a send would succeed now. Errors: `Term`.
+    pub fn ready_events(&mut self) -> Result<i32> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        self.process_commands(false)?;
+        Ok(self.events())
+    }
+
+    fn events(&mut self) -> i32 {
+        let mut ev = 0;
+        if self.pattern.has_in(&mut self.pipes) {
+            ev |= events::POLLIN;
+        }
+        if self.pattern.has_out(&mut self.pipes) {
+            ev |= events::POLLOUT;
+        }
+        ev
+    }
+
+    fn update_hwms(&mut self) {
+        for key in self.pipes.keys() {
+            let hwm = self.options.sndhwm.max(0) as u64;
+            self.pipes[key].set_hwm(hwm);
+        }
+    }
+
+    // ---- commands ------------------------------------------------------
+
+    /// Handles pending commands; with `block`, first waits for one until
+    /// `deadline`. Returns `Term` once the context has stopped the socket and
+    /// `Interrupted` when a signal interrupts the wait.
+    fn process_commands_until(&mut self, deadline: Option<Option<Instant>>) -> Result<()> {
+        if let Some(deadline) = deadline {
+            match self.mailbox.0.wait(deadline) {
+                Wait::Interrupted => return Err(Error::Interrupted),
+                Wait::TimedOut | Wait::Signalled => {}
+            }
+        } else if !self.mailbox.0.has_pending() {
+            return if self.ctx_terminated {
+                Err(Error::Term)
+            } else {
+                Ok(())
+            };
+        }
+        self.mailbox.0.drain_into(&mut self.commands);
+        while let Some(cmd) = self.commands.pop_front() {
+            match cmd {
+                Command::Pipe(event) => self.pipe_event(event),
+                Command::Attach(pipe) => self.attach_pipe(pipe, false),
+                Command::Stop => self.ctx_terminated = true,
+            }
+        }
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        Ok(())
+    }
+
+    /// Handles pending commands without waiting.
+    pub(crate) fn process_commands(&mut self, _throttle: bool) -> Result<()> {
+        self.process_commands_until(None)
+    }
+
+    fn pipe_event(&mut self, event: PipeEvent) {
+        let Some(key) = self.pipes.key_of(event.end) else {
+            return;
+        };
+        match event.kind {
+            PipeEventKind::ActivateRead => {
+                self.pipes[key].activate_read();
+                // A delimiter may be all that arrived: check for the end.
+                if self.pipes[key].check_read() {
+                    self.pattern.read_activated(&mut self.pipes, key);
+                } else {
+                    self.check_pipe_end(key);
+                }
+            }
+            PipeEventKind::ActivateWrite => {
+                if self.pipes[key].activate_write() {
+                    self.pattern.write_activated(&mut self.pipes, key);
+                } else {
+                    self.check_pipe_end(key);
+                }
+            }
+        }
+    }
+
+    /// Forgets a pipe whose peer has gone (read its delimiter or stopped
+    /// reading).
+    pub(crate) fn check_pipe_end(&mut self, key: usize) {
+        let pipe = &mut self.pipes[key];
+        // Reading past the end pops the delimiter and marks the pipe closed.
+        if !pipe.is_in_closed() && !pipe.check_read() {
+            let _ = pipe.read();
+        }
+        if pipe.is_in_closed() || pipe.is_peer_gone() {
+            self.pattern.pipe_terminated(&mut self.pipes, key);
+            let mut pipe = self.pipes.remove(key);
+            pipe.close_write();
+            pipe.close_read();
+            self.endpoints_forget_pipe(pipe.id());
+        }
+    }
+
+    /// Attaches a new pipe (libzmq: `attach_pipe`).
+    pub(crate) fn attach_pipe(&mut self, pipe: Pipe, locally_initiated: bool) {
+        let mut pipe = pipe;
+        pipe.locally_initiated = locally_initiated;
+        pipe.set_waker(self.mailbox.clone());
+        let key = self.pipes.insert(pipe);
+        self.attach_new_pipe(key);
+    }
+
+    // ---- sending and receiving -----------------------------------------
+
+    fn deadline(timeout_ms: i32) -> Option<Instant> {
+        (timeout_ms >= 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64))
+    }
+
+    /// Sends one frame (`zmq_msg_send`). On success the message is taken
+    /// (left empty); on failure it is left to the caller.
+    pub fn send(&mut self, msg: &mut Msg, flags_: i32) -> Result<()> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        self.process_commands(true)?;
+        msg.reset_flags(flags::MORE);
+        if flags_ & send_flags::SNDMORE != 0 {
+            msg.set_flags(flags::MORE);
+        }
+        match self.pattern.send(&mut self.pipes, msg) {
+            Err(Error::Again) => {}
+            other => return other,
+        }
+        let dontwait = flags_ & send_flags::DONTWAIT != 0;
+        if dontwait || self.options.sndtimeo == 0 {
+            return Err(Error::Again);
+        }
+        let deadline = Self::deadline(self.options.sndtimeo);
+        loop {
+            self.process_commands_until(Some(deadline))?;
+            match self.pattern.send(&mut self.pipes, msg) {
+                Err(Error::Again) => {}
+                other => return other,
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Error::Again);
+            }
+        }
+    }
+
+    /// Receives one frame (`zmq_msg_recv`).
+    pub fn recv(&mut self, msg: &mut Msg, flags_: i32) -> Result<()> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        self.process_commands(true)?;
+        match self.recv_once(msg) {
+            Err(Error::Again) => {}
+            other => return other,
+        }
+        let dontwait = flags_ & send_flags::DONTWAIT != 0;
+        if dontwait || self.options.rcvtimeo == 0 {
+            return Err(Error::Again);
+        }
+        let deadline = Self::deadline(self.options.rcvtimeo);
+        loop {
+            self.process_commands_until(Some(deadline))?;
+            match self.recv_once(msg) {
+                Err(Error::Again) => {}
+                other => return other,
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Error::Again);
+            }
+        }
+    }
+
+    fn recv_once(&mut self, msg: &mut Msg) -> Result<()> {
+        self.pattern.recv(&mut self.pipes, msg)?;
+        self.rcvmore = msg.more();
+        Ok(())
+    }
+
+    /// Whether the socket has been stopped by its context.
+    pub fn is_terminated(&self) -> bool {
+        self.ctx_terminated
+    }
+
+    // ---- endpoints -----------------------------------------------------
+
+    /// Binds to an endpoint (`zmq_bind`).
+    pub fn bind(&mut self, endpoint: &str) -> Result<()> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        self.process_commands(false)?;
+        let (resolved, ep) = crate::transport::bind(self, endpoint)?;
+        self.options.last_endpoint = resolved.clone();
+        self.endpoints.push((resolved, ep));
+        Ok(())
+    }
+
+    /// Connects to an endpoint (`zmq_connect`).
+    pub fn connect(&mut self, endpoint: &str) -> Result<()> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        self.process_commands(false)?;
+        let ep = crate::transport::connect(self, endpoint)?;
+        self.options.last_endpoint = endpoint.to_owned();
+        self.endpoints.push((endpoint.to_owned(), ep));
+        Ok(())
+    }
+
+    /// Stops listening on an endpoint (`zmq_unbind`).
+    pub fn unbind(&mut self, endpoint: &str) -> Result<()> {
+        self.drop_endpoint(endpoint, true)
+    }
+
+    /// Disconnects from an endpoint (`zmq_disconnect`).
+    pub fn disconnect(&mut self, endpoint: &str) -> Result<()> {
+        self.drop_endpoint(endpoint, false)
+    }
+
+    fn drop_endpoint(&mut self, endpoint: &str, bound: bool) -> Result<()> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        self.process_commands(false)?;
+        crate::transport::check_endpoint_syntax(endpoint)?;
+        let at = self
+            .endpoints
+            .iter()
+            .position(|(name, ep)| name == endpoint && ep.is_bound() == bound)
+            .ok_or(Error::NoEntry)?;
+        let (_, ep) = self.endpoints.remove(at);
+        self.end_endpoint(ep);
+        Ok(())
+    }
+
+    /// Undoes an endpoint: unregisters a bind, closes a connection's pipe.
+    fn end_endpoint(&mut self, ep: Endpoint) {
+        let pipe_end = crate::transport::end(self, ep);
+        if let Some(end) = pipe_end {
+            if let Some(key) = self.pipes.key_of(end) {
+                self.pattern.pipe_terminated(&mut self.pipes, key);
+                let mut pipe = self.pipes.remove(key);
+                pipe.close_write();
+                pipe.close_read();
+            }
+        }
+    }
+
+    fn endpoints_forget_pipe(&mut self, end: u64) {
+        self.endpoints
+            .retain(|(_, ep)| !(ep.pipe_end() == Some(end) && !ep.is_bound()));
+    }
+
+    /// Adds a pipe for a new connection of this socket and returns the
+    /// peer's end, with routing ids exchanged as libzmq does for inproc.
+    pub(crate) fn new_pipe(&mut self, hwms: [u64; 2]) -> (usize, Pipe) {
+        let (local, remote) = Pipe::pair(hwms);
+        let mut local = local;
+        local.locally_initiated = true;
+        local.set_waker(self.mailbox.clone());
+        let key = self.pipes.insert(local);
+        (key, remote)
+    }
+
+    /// Runs the pattern's attach for a pipe in the slab; a refused pipe (a
+    /// second PAIR peer) is closed.
+    pub(crate) fn attach_new_pipe(&mut self, key: usize) {
+        if !self.pattern.attach(&mut self.pipes, key, &self.options) {
+            let mut pipe = self.pipes.remove(key);
+            pipe.close_write();
+            pipe.close_read();
+            return;
+        }
+        // Messages may have arrived before the waker was set.
+        self.pattern.read_activated(&mut self.pipes, key);
+    }
+
+    pub(crate) fn pipe_mut(&mut self, key: usize) -> &mut Pipe {
+        &mut self.pipes[key]
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    // ---- closing -------------------------------------------------------
+
+    /// Closes the socket (`zmq_close`): with linger, what was sent stays
+    /// queued for the peers; with linger 0 it is dropped.
+    pub fn close(mut self) {
+        let endpoints = std::mem::take(&mut self.endpoints);
+        for (_, ep) in endpoints {
+            if ep.is_bound() {
+                crate::transport::end(&mut self, ep);
+            }
+        }
+        let linger = self.options.linger;
+        for key in self.pipes.keys() {
+            let mut pipe = self.pipes.remove(key);
+            if linger == 0 {
+                pipe.close_write_hard();
+            } else {
+                pipe.set_close_linger(linger);
+                pipe.close_write();
+            }
+            pipe.close_read();
+        }
+        self.ctx.socket_closed(self.id);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        // Sockets leave through `close`; this only guards against leaks in
+        // tests that drop one.
+    }
+}
