@@ -16,6 +16,7 @@ mod sys;
 pub mod timers;
 pub mod transport;
 pub mod z85;
+pub mod zmtp;
 
 pub use ctx::{Ctx, CtxOption};
 pub use error::{Error, Result};

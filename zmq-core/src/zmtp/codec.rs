@@ -1,0 +1,266 @@
+//! ZMTP 3 framing (RFC 23 / RFC 37, "Framing").
+//!
+//! "A frame consists of a flags field (1 octet), followed by a size field
+//! (one octet or eight octets) and a frame body of size octets." Bit 0 of the
+//! flags is MORE, bit 1 LONG (8-octet size), bit 2 COMMAND.
+//!
+//! The decoder never trusts a declared size: it is checked against the
+//! maximum message size, and the body buffer grows only as bytes arrive, so a
+//! 9-byte header claiming an exabyte costs nothing.
+
+use crate::msg::{flags, Msg, INLINE_CAPACITY};
+
+const FLAG_MORE: u8 = 0x01;
+const FLAG_LONG: u8 = 0x02;
+const FLAG_COMMAND: u8 = 0x04;
+
+/// Bodies are grown in steps of at least this much as their bytes arrive.
+const BODY_CHUNK: usize = 64 * 1024;
+
+/// Why the peer's bytes are not acceptable; the connection is closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// A frame larger than `ZMQ_MAXMSGSIZE` (or than this platform can hold).
+    TooLarge,
+}
+
+enum State {
+    Flags,
+    Size {
+        flags: u8,
+        have: usize,
+        bytes: [u8; 8],
+    },
+    Body {
+        flags: u8,
+        size: usize,
+        body: Vec<u8>,
+    },
+}
+
+/// Turns the peer's byte stream into frames.
+pub struct Decoder {
+    state: State,
+    /// `ZMQ_MAXMSGSIZE`; negative means unlimited.
+    max_size: i64,
+}
+
+impl Decoder {
+    /// A decoder refusing frames larger than `max_size` (negative: no limit).
+    pub fn new(max_size: i64) -> Decoder {
+        Decoder {
+            state: State::Flags,
+            max_size,
+        }
+    }
+
+    /// Decodes at most one frame from `data`. Returns the bytes consumed and
+    /// the frame, if one was completed (commands have `flags::COMMAND`).
+    pub fn decode(&mut self, data: &[u8]) -> Result<(usize, Option<Msg>), DecodeError> {
+        let mut used = 0;
+        loop {
+            match &mut self.state {
+                State::Flags => {
+                    let Some(&f) = data.get(used) else {
+                        return Ok((used, None));
+                    };
+                    used += 1;
+                    self.state = State::Size {
+                        flags: f,
+                        have: 0,
+                        bytes: [0; 8],
+                    };
+                }
+                State::Size { flags, have, bytes } => {
+                    let need = if *flags & FLAG_LONG != 0 { 8 } else { 1 };
+                    let take = (need - *have).min(data.len() - used);
+                    bytes[*have..*have + take].copy_from_slice(&data[used..used + take]);
+                    *have += take;
+                    used += take;
+                    if *have < need {
+                        return Ok((used, None));
+                    }
+                    let size = if need == 8 {
+                        u64::from_be_bytes(*bytes)
+                    } else {
+                        u64::from(bytes[0])
+                    };
+                    if (self.max_size >= 0 && size > self.max_size as u64)
+                        || size > isize::MAX as u64
+                    {
+                        return Err(DecodeError::TooLarge);
+                    }
+                    let size = size as usize;
+                    let flags = *flags;
+                    // Small bodies complete straight from the input when they
+                    // are all there: no intermediate buffer.
+                    if data.len() - used >= size {
+                        let frame = make_frame(flags, &data[used..used + size]);
+                        used += size;
+                        self.state = State::Flags;
+                        return Ok((used, Some(frame)));
+                    }
+                    let first = size.min(BODY_CHUNK).max(data.len() - used);
+                    self.state = State::Body {
+                        flags,
+                        size,
+                        body: Vec::with_capacity(first.min(size)),
+                    };
+                }
+                State::Body { flags, size, body } => {
+                    let take = (*size - body.len()).min(data.len() - used);
+                    if body.capacity() - body.len() < take {
+                        // Grow with what has arrived, never beyond the size.
+                        let want = (body.len() + take).max(body.capacity() * 2).min(*size);
+                        body.reserve_exact(want - body.len());
+                    }
+                    body.extend_from_slice(&data[used..used + take]);
+                    used += take;
+                    if body.len() < *size {
+                        return Ok((used, None));
+                    }
+                    let flags = *flags;
+                    let body = std::mem::take(body);
+                    self.state = State::Flags;
+                    let mut frame = if body.len() <= INLINE_CAPACITY {
+                        Msg::from_slice(&body).expect("inline")
+                    } else {
+                        Msg::from_vec(body)
+                    };
+                    apply_flags(&mut frame, flags);
+                    return Ok((used, Some(frame)));
+                }
+            }
+        }
+    }
+}
+
+fn make_frame(wire_flags: u8, body: &[u8]) -> Msg {
+    let mut frame = if body.len() <= INLINE_CAPACITY {
+        Msg::from_slice(body).expect("inline")
+    } else {
+        Msg::from_vec(body.to_vec())
+    };
+    apply_flags(&mut frame, wire_flags);
+    frame
+}
+
+fn apply_flags(frame: &mut Msg, wire_flags: u8) {
+    if wire_flags & FLAG_COMMAND != 0 {
+        // "A command frame SHALL NOT have MORE set" — ignore it if it has.
+        frame.set_flags(flags::COMMAND);
+    } else if wire_flags & FLAG_MORE != 0 {
+        frame.set_flags(flags::MORE);
+    }
+}
+
+/// Appends the header of a frame of `size` bytes to `out`.
+pub fn encode_header(out: &mut Vec<u8>, size: usize, more: bool, command: bool) {
+    let mut f = 0u8;
+    if more {
+        f |= FLAG_MORE;
+    }
+    if command {
+        f |= FLAG_COMMAND;
+    }
+    if size > 255 {
+        out.push(f | FLAG_LONG);
+        out.extend_from_slice(&(size as u64).to_be_bytes());
+    } else {
+        out.push(f);
+        out.push(size as u8);
+    }
+}
+
+/// Appends a whole frame (header and body) to `out`.
+pub fn encode_frame(out: &mut Vec<u8>, msg: &Msg) {
+    let command = msg.flags() & flags::COMMAND != 0;
+    encode_header(out, msg.size(), msg.more() && !command, command);
+    out.extend_from_slice(msg.data());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(d: &mut Decoder, mut data: &[u8]) -> Vec<Msg> {
+        let mut out = Vec::new();
+        while !data.is_empty() {
+            let (n, frame) = d.decode(data).unwrap();
+            out.extend(frame);
+            data = &data[n..];
+        }
+        out
+    }
+
+    #[test]
+    fn round_trip_short_and_long() {
+        let mut wire = Vec::new();
+        let mut a = Msg::from_slice(b"hello").unwrap();
+        a.set_flags(flags::MORE);
+        encode_frame(&mut wire, &a);
+        encode_frame(&mut wire, &Msg::from_vec(vec![7u8; 1000]));
+        assert_eq!(&wire[..2], &[FLAG_MORE, 5]);
+        let frames = decode_all(&mut Decoder::new(-1), &wire);
+        assert_eq!(frames.len(), 2);
+        assert!(frames[0].more() && frames[0].data() == b"hello");
+        assert!(!frames[1].more() && frames[1].data() == [7u8; 1000]);
+    }
+
+    #[test]
+    fn byte_at_a_time() {
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, &Msg::from_vec(vec![1u8; 300]));
+        encode_frame(&mut wire, &Msg::from_slice(b"").unwrap());
+        let mut d = Decoder::new(-1);
+        let mut frames = Vec::new();
+        for b in &wire {
+            let (n, f) = d.decode(std::slice::from_ref(b)).unwrap();
+            assert_eq!(n, 1);
+            frames.extend(f);
+        }
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[0].size(), 300);
+        assert_eq!(frames[1].size(), 0);
+    }
+
+    #[test]
+    fn huge_declared_size_allocates_nothing_up_front() {
+        let mut wire = vec![FLAG_LONG];
+        wire.extend_from_slice(&(1u64 << 60).to_be_bytes());
+        wire.extend_from_slice(b"abc");
+        let mut d = Decoder::new(-1);
+        let (n, f) = d.decode(&wire).unwrap();
+        assert_eq!((n, f.is_none()), (wire.len(), true));
+        match &d.state {
+            State::Body { body, .. } => assert!(body.capacity() < 1 << 20),
+            _ => panic!("expected body state"),
+        }
+    }
+
+    #[test]
+    fn max_size_is_enforced() {
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, &Msg::from_vec(vec![0u8; 100]));
+        assert!(matches!(
+            Decoder::new(99).decode(&wire),
+            Err(DecodeError::TooLarge)
+        ));
+        assert!(Decoder::new(100).decode(&wire).is_ok());
+        let mut bad = vec![FLAG_LONG];
+        bad.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert!(matches!(
+            Decoder::new(-1).decode(&bad),
+            Err(DecodeError::TooLarge)
+        ));
+    }
+
+    #[test]
+    fn commands_are_marked() {
+        let mut wire = Vec::new();
+        encode_header(&mut wire, 4, false, true);
+        wire.extend_from_slice(b"\x04PING");
+        let frames = decode_all(&mut Decoder::new(-1), &wire);
+        assert_ne!(frames[0].flags() & flags::COMMAND, 0);
+    }
+}
