@@ -9,6 +9,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
 use crate::io::mailbox::Mailbox;
+use crate::io::thread::{IoShared, IoThread};
 use crate::pipe::Pipe;
 use crate::socket::{Command, Socket, SocketMailbox, SocketType};
 
@@ -101,6 +102,9 @@ struct CtxState {
     next_socket_id: u64,
     inproc: HashMap<String, InprocBinding>,
     pending: HashMap<String, Vec<PendingConnect>>,
+    /// I/O threads, started on first use by a tcp or ipc endpoint.
+    io: Vec<IoThread>,
+    next_io: usize,
 }
 
 impl std::fmt::Debug for CtxState {
@@ -137,6 +141,8 @@ impl Ctx {
                     next_socket_id: 1,
                     inproc: HashMap::new(),
                     pending: HashMap::new(),
+                    io: Vec::new(),
+                    next_io: 0,
                 }),
                 sockets_closed: Condvar::new(),
             }),
@@ -305,6 +311,33 @@ impl Ctx {
         }
     }
 
+    /// An I/O thread for a new endpoint (round robin). Errors: `MThread`
+    /// (`ZMQ_IO_THREADS` is 0), `Term`.
+    pub(crate) fn io_thread(&self) -> Result<Arc<IoShared>> {
+        let mut st = self.state();
+        if st.terminating {
+            return Err(Error::Term);
+        }
+        if st.io.is_empty() {
+            let n = st.options.io_threads;
+            if n == 0 {
+                return Err(Error::MThread);
+            }
+            let prefix = String::from_utf8_lossy(&st.options.thread_name_prefix).into_owned();
+            for i in 0..n {
+                let name = if prefix.is_empty() {
+                    format!("ZMQbg/IO/{i}")
+                } else {
+                    format!("{prefix}/ZMQbg/IO/{i}")
+                };
+                st.io.push(IoThread::start(name).map_err(Error::from)?);
+            }
+        }
+        let i = st.next_io % st.io.len();
+        st.next_io = st.next_io.wrapping_add(1);
+        Ok(st.io[i].shared.clone())
+    }
+
     /// Whether shutdown or termination has begun.
     pub fn is_terminating(&self) -> bool {
         self.state().terminating
@@ -333,6 +366,13 @@ impl Ctx {
                 .sockets_closed
                 .wait(st)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        // Every socket is closed: let the I/O threads deliver what lingers,
+        // then stop them.
+        let mut io = std::mem::take(&mut st.io);
+        drop(st);
+        for thread in &mut io {
+            thread.stop();
         }
         Ok(())
     }

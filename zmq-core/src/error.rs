@@ -54,6 +54,8 @@ pub enum Error {
     NoBuffers,
     /// ETIMEDOUT
     TimedOut,
+    /// ENAMETOOLONG: an ipc path longer than a socket address holds.
+    NameTooLong,
     /// Any other operating-system error, carried through unchanged.
     Os(i32),
 }
@@ -86,6 +88,7 @@ impl Error {
             Error::MsgSize => libc::EMSGSIZE,
             Error::NoBuffers => libc::ENOBUFS,
             Error::TimedOut => libc::ETIMEDOUT,
+            Error::NameTooLong => libc::ENAMETOOLONG,
             Error::Os(e) => e,
             Error::NoCompatProto | Error::Fsm | Error::Term | Error::MThread => return None,
         })
@@ -112,6 +115,7 @@ impl Error {
             libc::EMSGSIZE => Error::MsgSize,
             libc::ENOBUFS => Error::NoBuffers,
             libc::ETIMEDOUT => Error::TimedOut,
+            libc::ENAMETOOLONG => Error::NameTooLong,
             e => Error::Os(e),
         }
     }

@@ -53,6 +53,8 @@ struct QueueState {
     reader_gone: bool,
     /// The writer closed hard (linger 0): the reader drops what is left.
     hard_closed: bool,
+    /// The writer has closed (its delimiter is queued, or it closed hard).
+    writer_closed: bool,
 }
 
 struct Queue {
@@ -371,6 +373,12 @@ impl Pipe {
         self.in_closed
     }
 
+    /// Whether the peer has closed its side (even if its delimiter has not
+    /// been read yet).
+    pub fn is_peer_closed(&self) -> bool {
+        self.in_closed || self.shared.queues[1 - self.side].lock().writer_closed
+    }
+
     /// Whether the peer has stopped reading.
     pub fn is_peer_gone(&mut self) -> bool {
         if !self.peer_gone && self.shared.queues[self.side].lock().reader_gone {
@@ -412,6 +420,7 @@ impl Pipe {
         q.items.extend(self.pending.drain(..));
         self.complete = 0;
         q.items.push_back(Msg::delimiter());
+        q.writer_closed = true;
         let wake = std::mem::take(&mut q.reader_asleep);
         drop(q);
         if wake {
@@ -426,6 +435,7 @@ impl Pipe {
         self.complete = 0;
         let mut q = self.shared.queues[self.side].lock();
         q.hard_closed = true;
+        q.writer_closed = true;
         q.items.clear();
         let wake = std::mem::take(&mut q.reader_asleep);
         drop(q);

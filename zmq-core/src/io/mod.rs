@@ -2,3 +2,4 @@
 
 pub mod mailbox;
 pub mod signaler;
+pub(crate) mod thread;

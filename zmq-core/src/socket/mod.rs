@@ -620,7 +620,7 @@ impl Socket {
     pub fn close(mut self) {
         let endpoints = std::mem::take(&mut self.endpoints);
         for (_, ep) in endpoints {
-            if ep.is_bound() {
+            if ep.ends_on_close() {
                 crate::transport::end(&mut self, ep);
             }
         }

@@ -4,23 +4,58 @@
 //! and the `*_address`, `*_listener`, `*_connecter` files. inproc joins two
 //! sockets' pipes directly; tcp and ipc go through an I/O thread.
 
+pub mod address;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use crate::ctx::{InprocBinding, PendingConnect};
 use crate::error::{Error, Result};
+use crate::io::thread::{IoCmd, IoShared, ListenerKind, SessionOptions, SessionSpec, Target};
 use crate::msg::{flags, Msg};
 use crate::pipe::Pipe;
 use crate::socket::{Command, Socket};
+use address::{
+    ipc_endpoint_string, parse_ipc, parse_tcp, parse_tcp_connect, resolve_bind,
+    tcp_endpoint_string, IpcAddr,
+};
 
 /// What a socket remembers of an endpoint it bound or connected.
-#[derive(Debug)]
-pub enum Endpoint {
-    InprocBound { name: String },
-    InprocConnected { name: String, pipe_end: u64 },
+pub(crate) enum Endpoint {
+    InprocBound {
+        name: String,
+    },
+    InprocConnected {
+        name: String,
+        pipe_end: u64,
+    },
+    /// A tcp or ipc listener or connection, run by an I/O thread.
+    Io {
+        id: u64,
+        io: Arc<IoShared>,
+        bound: bool,
+        pipe_end: Option<u64>,
+    },
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::InprocBound { name } => write!(f, "InprocBound({name})"),
+            Endpoint::InprocConnected { name, .. } => write!(f, "InprocConnected({name})"),
+            Endpoint::Io { id, bound, .. } => write!(f, "Io({id}, bound={bound})"),
+        }
+    }
 }
 
 impl Endpoint {
     /// Whether the endpoint came from `bind` (vs. `connect`).
     pub fn is_bound(&self) -> bool {
-        matches!(self, Endpoint::InprocBound { .. })
+        match self {
+            Endpoint::InprocBound { .. } => true,
+            Endpoint::InprocConnected { .. } => false,
+            Endpoint::Io { bound, .. } => *bound,
+        }
     }
 
     /// The local end of the connection's pipe, for a connected endpoint.
@@ -28,15 +63,22 @@ impl Endpoint {
         match self {
             Endpoint::InprocConnected { pipe_end, .. } => Some(*pipe_end),
             Endpoint::InprocBound { .. } => None,
+            Endpoint::Io { pipe_end, .. } => *pipe_end,
         }
+    }
+
+    /// Whether closing the socket must end this endpoint explicitly (a
+    /// connection with a pipe ends through the pipe, honouring linger).
+    pub fn ends_on_close(&self) -> bool {
+        self.is_bound() || matches!(self, Endpoint::Io { pipe_end: None, .. })
     }
 }
 
 /// The transports of libzmq 4.3 and whether this build has them.
 enum Transport {
     Inproc,
-    /// Known to libzmq but not available here (yet, or on this platform).
-    Unavailable,
+    Tcp,
+    Ipc,
 }
 
 /// Splits `proto://address`. Errors: `Invalid` (no `://`),
@@ -45,15 +87,115 @@ fn parse(endpoint: &str) -> Result<(Transport, &str)> {
     let (proto, address) = endpoint.split_once("://").ok_or(Error::Invalid)?;
     let transport = match proto {
         "inproc" => Transport::Inproc,
-        "tcp" | "ipc" | "pgm" | "epgm" | "tipc" | "vmci" | "norm" | "ws" | "wss" | "udp" => {
-            Transport::Unavailable
-        }
+        "tcp" => Transport::Tcp,
+        "ipc" => Transport::Ipc,
+        // Known to libzmq, not available in this build.
         _ => return Err(Error::ProtocolNotSupported),
     };
-    if let Transport::Unavailable = transport {
-        return Err(Error::ProtocolNotSupported);
-    }
     Ok((transport, address))
+}
+
+static NEXT_ENDPOINT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn session_spec(socket: &Socket, endpoint_id: u64) -> SessionSpec {
+    let o = socket.options();
+    SessionSpec {
+        options: SessionOptions {
+            socket_type: socket.socket_type(),
+            routing_id: o.routing_id.clone(),
+            maxmsgsize: o.maxmsgsize,
+            sndhwm: o.sndhwm,
+            rcvhwm: o.rcvhwm,
+            reconnect_ivl: o.reconnect_ivl,
+            reconnect_ivl_max: o.reconnect_ivl_max,
+            handshake_ivl: o.handshake_ivl,
+            ipv6: o.ipv6,
+        },
+        socket: socket.mailbox().clone(),
+        endpoint_id,
+    }
+}
+
+fn bind_tcp(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
+    let spec = parse_tcp(address)?;
+    let addr = resolve_bind(&spec, socket.options().ipv6)?;
+    let io = socket.ctx().io_thread()?;
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let resolved = tcp_endpoint_string(&listener.local_addr()?);
+    let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
+    io.send(IoCmd::Listen {
+        spec: session_spec(socket, id),
+        listener: ListenerKind::Tcp(mio::net::TcpListener::from_std(listener)),
+    });
+    Ok((
+        resolved,
+        Endpoint::Io {
+            id,
+            io,
+            bound: true,
+            pipe_end: None,
+        },
+    ))
+}
+
+fn bind_ipc(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
+    let (addr, dir) = if address == "*" {
+        let dir = crate::sys::make_temp_dir()?;
+        (IpcAddr::Path(dir.join("socket")), Some(dir))
+    } else {
+        (parse_ipc(address)?, None)
+    };
+    let io = socket.ctx().io_thread()?;
+    let (listener, path) = match &addr {
+        IpcAddr::Path(p) => {
+            // As libzmq: a file left by an earlier run is removed first.
+            let _ = std::fs::remove_file(p);
+            (std::os::unix::net::UnixListener::bind(p)?, Some(p.clone()))
+        }
+        IpcAddr::Abstract(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            let sa = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+            (std::os::unix::net::UnixListener::bind_addr(&sa)?, None)
+        }
+    };
+    listener.set_nonblocking(true)?;
+    let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
+    io.send(IoCmd::Listen {
+        spec: session_spec(socket, id),
+        listener: ListenerKind::Unix(mio::net::UnixListener::from_std(listener), path, dir),
+    });
+    Ok((
+        ipc_endpoint_string(&addr),
+        Endpoint::Io {
+            id,
+            io,
+            bound: true,
+            pipe_end: None,
+        },
+    ))
+}
+
+fn connect_io(socket: &mut Socket, target: Target) -> Result<Endpoint> {
+    let io = socket.ctx().io_thread()?;
+    let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
+    let spec = session_spec(socket, id);
+    let (pipe, pipe_end) = if socket.options().immediate {
+        (None, None)
+    } else {
+        let o = socket.options();
+        let (key, remote) = socket.new_pipe([o.sndhwm.max(0) as u64, o.rcvhwm.max(0) as u64]);
+        let end = socket.pipe_mut(key).id();
+        socket.attach_new_pipe(key);
+        (Some(remote), Some(end))
+    };
+    io.send(IoCmd::Connect { spec, target, pipe });
+    Ok(Endpoint::Io {
+        id,
+        io,
+        bound: false,
+        pipe_end,
+    })
 }
 
 /// Checks an endpoint's form without acting on it (unbind/disconnect).
@@ -95,7 +237,8 @@ pub(crate) fn bind(socket: &mut Socket, endpoint: &str) -> Result<(String, Endpo
     let (transport, address) = parse(endpoint)?;
     match transport {
         Transport::Inproc => bind_inproc(socket, address),
-        Transport::Unavailable => Err(Error::ProtocolNotSupported),
+        Transport::Tcp => bind_tcp(socket, address),
+        Transport::Ipc => bind_ipc(socket, address),
     }
 }
 
@@ -133,7 +276,17 @@ pub(crate) fn connect(socket: &mut Socket, endpoint: &str) -> Result<Endpoint> {
     let (transport, address) = parse(endpoint)?;
     match transport {
         Transport::Inproc => connect_inproc(socket, address),
-        Transport::Unavailable => Err(Error::ProtocolNotSupported),
+        Transport::Tcp => {
+            let target = parse_tcp_connect(address)?;
+            connect_io(socket, Target::Tcp(target))
+        }
+        Transport::Ipc => {
+            let addr = parse_ipc(address)?;
+            if address == "*" {
+                return Err(Error::Invalid);
+            }
+            connect_io(socket, Target::Ipc(addr))
+        }
     }
 }
 
@@ -191,5 +344,11 @@ pub(crate) fn end(socket: &mut Socket, ep: Endpoint) -> Option<u64> {
             None
         }
         Endpoint::InprocConnected { pipe_end, .. } => Some(pipe_end),
+        Endpoint::Io {
+            id, io, pipe_end, ..
+        } => {
+            io.send(IoCmd::EndEndpoint(id));
+            pipe_end
+        }
     }
 }

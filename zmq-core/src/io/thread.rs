@@ -1,0 +1,1065 @@
+//! I/O threads: a mio reactor running listeners and sessions.
+//!
+//! libzmq: src/io_thread.cpp, session_base.cpp, tcp_listener.cpp,
+//! tcp_connecter.cpp, zmtp_engine.cpp. A session joins one connection to
+//! one pipe of its socket: its engine runs the ZMTP handshake, then moves
+//! frames between the stream and the pipe. The pipe's HWM is the
+//! backpressure: when the socket side is full, the engine stops reading and
+//! TCP flow control does the rest. A connecting session keeps its pipe across
+//! reconnections (unless `ZMQ_IMMEDIATE`), so messages queue while the peer
+//! is away.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
+
+use crate::msg::{flags, Metadata, Msg};
+use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
+use crate::socket::{Command, SocketMailbox, SocketType};
+use crate::transport::address::{resolve_host, IpcAddr, TcpConnect};
+use crate::zmtp::codec::{encode_frame, Decoder};
+use crate::zmtp::command::Command as ZmtpCommand;
+use crate::zmtp::handshake::{self, Handshake};
+
+const WAKER: Token = Token(usize::MAX);
+/// Bytes read from a stream at a time.
+const READ_CHUNK: usize = 64 * 1024;
+/// Output is written once this much is batched (or the pipe runs dry).
+const WRITE_BATCH: usize = 64 * 1024;
+
+/// What a session needs to know of its socket's options.
+#[derive(Clone, Debug)]
+pub(crate) struct SessionOptions {
+    pub socket_type: SocketType,
+    pub routing_id: Vec<u8>,
+    pub maxmsgsize: i64,
+    pub sndhwm: i32,
+    pub rcvhwm: i32,
+    pub reconnect_ivl: i32,
+    pub reconnect_ivl_max: i32,
+    pub handshake_ivl: i32,
+    pub ipv6: bool,
+}
+
+/// Where a session belongs.
+pub(crate) struct SessionSpec {
+    pub options: SessionOptions,
+    pub socket: Arc<SocketMailbox>,
+    pub endpoint_id: u64,
+}
+
+pub(crate) enum ListenerKind {
+    Tcp(TcpListener),
+    /// The path to unlink (and the wildcard directory to remove) on close.
+    Unix(UnixListener, Option<PathBuf>, Option<PathBuf>),
+}
+
+pub(crate) enum Target {
+    Tcp(TcpConnect),
+    Ipc(IpcAddr),
+}
+
+/// Commands for an I/O thread.
+pub(crate) enum IoCmd {
+    Listen {
+        spec: SessionSpec,
+        listener: ListenerKind,
+    },
+    Connect {
+        spec: SessionSpec,
+        target: Target,
+        /// The session's end of the socket's pipe (none with `ZMQ_IMMEDIATE`).
+        pipe: Option<Pipe>,
+    },
+    Pipe {
+        token: usize,
+        event: PipeEvent,
+    },
+    /// The socket unbound or disconnected this endpoint.
+    EndEndpoint(u64),
+    /// The context is terminating: exit once nothing is left to deliver.
+    Stop,
+}
+
+/// The half of an I/O thread other threads talk to.
+pub(crate) struct IoShared {
+    queue: Mutex<VecDeque<IoCmd>>,
+    waker: Waker,
+}
+
+impl IoShared {
+    pub fn send(&self, cmd: IoCmd) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let was_empty = q.is_empty();
+        q.push_back(cmd);
+        drop(q);
+        if was_empty {
+            let _ = self.waker.wake();
+        }
+    }
+}
+
+/// Wakes an I/O thread for a session's pipe.
+struct SessionWaker {
+    io: Arc<IoShared>,
+    token: usize,
+}
+
+impl PipeWaker for SessionWaker {
+    fn wake(&self, event: PipeEvent) {
+        self.io.send(IoCmd::Pipe {
+            token: self.token,
+            event,
+        });
+    }
+}
+
+/// A running I/O thread.
+pub(crate) struct IoThread {
+    pub shared: Arc<IoShared>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl IoThread {
+    pub fn start(name: String) -> io::Result<IoThread> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let shared = Arc::new(IoShared {
+            queue: Mutex::new(VecDeque::new()),
+            waker,
+        });
+        let reactor = Reactor {
+            poll,
+            shared: shared.clone(),
+            objects: Slab::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            stopping: false,
+            commands: VecDeque::new(),
+        };
+        let handle = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || reactor.run())?;
+        Ok(IoThread {
+            shared,
+            handle: Some(handle),
+        })
+    }
+
+    /// Asks the thread to finish and waits for it.
+    pub fn stop(&mut self) {
+        self.shared.send(IoCmd::Stop);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for IoThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Stream::Tcp(s) => s,
+            Stream::Unix(s) => s,
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    /// For a connect in progress: `Ok(true)` once connected.
+    fn connected(&mut self) -> io::Result<bool> {
+        let (err, peer) = match self {
+            Stream::Tcp(s) => (s.take_error()?, s.peer_addr().map(|_| ())),
+            Stream::Unix(s) => (s.take_error()?, s.peer_addr().map(|_| ())),
+        };
+        if let Some(e) = err {
+            return Err(e);
+        }
+        match peer {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn peer_address(&self) -> Option<String> {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().ok().map(|a| a.ip().to_string()),
+            Stream::Unix(_) => None,
+        }
+    }
+}
+
+/// The ZMTP engine of one connection.
+struct Engine {
+    stream: Stream,
+    /// Still connecting (connect side): wait for writability.
+    connecting: bool,
+    handshake: Option<Handshake>,
+    decoder: Decoder,
+    inbuf: Vec<u8>,
+    in_pos: usize,
+    out: Vec<u8>,
+    out_pos: usize,
+    metadata: Option<Arc<Metadata>>,
+    /// A frame the pipe had no room for; input is stalled until it fits.
+    pending_in: Option<Msg>,
+    /// In the middle of a multipart message towards the socket.
+    in_more: bool,
+    /// In the middle of a multipart message towards the peer.
+    out_more: bool,
+}
+
+impl Engine {
+    fn new(stream: Stream, connecting: bool, options: &SessionOptions) -> Engine {
+        Engine {
+            stream,
+            connecting,
+            handshake: Some(Handshake::new(handshake::Config {
+                socket_type: options.socket_type,
+                identity: options.routing_id.clone(),
+                metadata: Vec::new(),
+            })),
+            decoder: Decoder::new(options.maxmsgsize),
+            inbuf: Vec::new(),
+            in_pos: 0,
+            out: Vec::with_capacity(WRITE_BATCH),
+            out_pos: 0,
+            metadata: None,
+            pending_in: None,
+            in_more: false,
+            out_more: false,
+        }
+    }
+}
+
+enum SessionKind {
+    /// Accepted by a listener.
+    Accepted,
+    /// Made by `zmq_connect`; reconnects.
+    Connecting {
+        target: Target,
+        /// The current reconnect interval (grows up to the maximum).
+        ivl: i32,
+        /// With `ZMQ_IMMEDIATE` the pipe exists only while connected.
+        immediate: bool,
+    },
+}
+
+struct Session {
+    spec: SessionSpec,
+    kind: SessionKind,
+    pipe: Option<Pipe>,
+    engine: Option<Engine>,
+    /// The socket closed its end: deliver what is left, then go.
+    closing: bool,
+    /// The linger period has been applied to `closing`.
+    linger_started: bool,
+    /// Drop the rest of a message half-sent on a dropped connection.
+    skip_out_rest: bool,
+    /// Invalidates timers set before the last state change.
+    timer_gen: u64,
+}
+
+struct ListenerObj {
+    spec: SessionSpec,
+    kind: ListenerKind,
+}
+
+enum Object {
+    Listener(ListenerObj),
+    Session(Box<Session>),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TimerKind {
+    Reconnect,
+    Handshake,
+    Linger,
+}
+
+struct Reactor {
+    poll: Poll,
+    shared: Arc<IoShared>,
+    objects: Slab<Object>,
+    /// (deadline, seq) -> (token, generation, kind)
+    timers: BTreeMap<(Instant, u64), (usize, u64, TimerKind)>,
+    timer_seq: u64,
+    stopping: bool,
+    commands: VecDeque<IoCmd>,
+}
+
+/// Why a connection ended.
+enum Closed {
+    /// The peer went away or a protocol error happened.
+    Dropped,
+    /// The socket closed and everything was delivered.
+    Finished,
+}
+
+impl Reactor {
+    fn run(mut self) {
+        let mut events = Events::with_capacity(256);
+        loop {
+            let timeout = self
+                .timers
+                .keys()
+                .next()
+                .map(|(d, _)| d.saturating_duration_since(Instant::now()));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    panic!("I/O thread poll failed: {e}");
+                }
+            }
+            for ev in events.iter() {
+                if ev.token() == WAKER {
+                    continue;
+                }
+                let token = ev.token().0;
+                let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
+                self.ready(token, readable, writable);
+            }
+            self.process_commands();
+            self.fire_timers();
+            if self.stopping && self.objects.is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn process_commands(&mut self) {
+        {
+            let mut q = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+            self.commands.append(&mut q);
+        }
+        while let Some(cmd) = self.commands.pop_front() {
+            match cmd {
+                IoCmd::Listen { spec, listener } => self.add_listener(spec, listener),
+                IoCmd::Connect { spec, target, pipe } => self.add_connecter(spec, target, pipe),
+                IoCmd::Pipe { token, event } => self.pipe_event(token, event),
+                IoCmd::EndEndpoint(id) => self.end_endpoint(id),
+                IoCmd::Stop => self.stopping = true,
+            }
+        }
+    }
+
+    fn add_timer(&mut self, token: usize, gen: u64, after: Duration, kind: TimerKind) {
+        self.timer_seq += 1;
+        self.timers
+            .insert((Instant::now() + after, self.timer_seq), (token, gen, kind));
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let (token, gen, kind) = entry.remove();
+            let Some(Object::Session(s)) = self.objects.get_mut(token) else {
+                continue;
+            };
+            if s.timer_gen != gen {
+                continue;
+            }
+            match kind {
+                TimerKind::Reconnect => self.start_connect(token),
+                TimerKind::Handshake => {
+                    if s.engine.as_ref().is_some_and(|e| e.handshake.is_some()) {
+                        self.engine_closed(token, Closed::Dropped);
+                    }
+                }
+                TimerKind::Linger => self.remove_session(token),
+            }
+        }
+    }
+
+    // ---- listeners -----------------------------------------------------
+
+    fn add_listener(&mut self, spec: SessionSpec, mut kind: ListenerKind) {
+        let entry = self.objects.vacant_entry();
+        let token = Token(entry.key());
+        let registered = match &mut kind {
+            ListenerKind::Tcp(l) => self.poll.registry().register(l, token, Interest::READABLE),
+            ListenerKind::Unix(l, _, _) => {
+                self.poll.registry().register(l, token, Interest::READABLE)
+            }
+        };
+        if registered.is_ok() {
+            entry.insert(Object::Listener(ListenerObj { spec, kind }));
+            self.accept(token.0);
+        }
+    }
+
+    fn accept(&mut self, token: usize) {
+        loop {
+            let Some(Object::Listener(l)) = self.objects.get_mut(token) else {
+                return;
+            };
+            let stream = match &mut l.kind {
+                ListenerKind::Tcp(listener) => listener.accept().map(|(s, _)| {
+                    let _ = s.set_nodelay(true);
+                    Stream::Tcp(s)
+                }),
+                ListenerKind::Unix(listener, _, _) => {
+                    listener.accept().map(|(s, _)| Stream::Unix(s))
+                }
+            };
+            match stream {
+                Ok(stream) => {
+                    let spec = SessionSpec {
+                        options: l.spec.options.clone(),
+                        socket: l.spec.socket.clone(),
+                        endpoint_id: l.spec.endpoint_id,
+                    };
+                    let session = Session {
+                        spec,
+                        kind: SessionKind::Accepted,
+                        pipe: None,
+                        engine: None,
+                        closing: false,
+                        linger_started: false,
+                        skip_out_rest: false,
+                        timer_gen: 0,
+                    };
+                    let key = self.objects.insert(Object::Session(Box::new(session)));
+                    self.attach_engine(key, stream, false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // EMFILE, ECONNABORTED, ...: try again on the next event.
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn close_listener(&mut self, l: ListenerObj) {
+        match l.kind {
+            ListenerKind::Tcp(mut listener) => {
+                let _ = self.poll.registry().deregister(&mut listener);
+            }
+            ListenerKind::Unix(mut listener, path, dir) => {
+                let _ = self.poll.registry().deregister(&mut listener);
+                if let Some(path) = path {
+                    let _ = std::fs::remove_file(path);
+                }
+                if let Some(dir) = dir {
+                    let _ = std::fs::remove_dir(dir);
+                }
+            }
+        }
+    }
+
+    // ---- sessions ------------------------------------------------------
+
+    fn add_connecter(&mut self, spec: SessionSpec, target: Target, pipe: Option<Pipe>) {
+        let immediate = pipe.is_none();
+        let ivl = spec.options.reconnect_ivl;
+        let session = Session {
+            spec,
+            kind: SessionKind::Connecting {
+                target,
+                ivl,
+                immediate,
+            },
+            pipe,
+            engine: None,
+            closing: false,
+            linger_started: false,
+            skip_out_rest: false,
+            timer_gen: 0,
+        };
+        let token = self.objects.insert(Object::Session(Box::new(session)));
+        if let Some(Object::Session(s)) = self.objects.get_mut(token) {
+            if let Some(p) = &s.pipe {
+                p.set_waker(Arc::new(SessionWaker {
+                    io: self.shared.clone(),
+                    token,
+                }));
+            }
+        }
+        self.start_connect(token);
+    }
+
+    fn session(&mut self, token: usize) -> Option<&mut Session> {
+        match self.objects.get_mut(token) {
+            Some(Object::Session(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn start_connect(&mut self, token: usize) {
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        let SessionKind::Connecting { target, .. } = &s.kind else {
+            return;
+        };
+        let ipv6 = s.spec.options.ipv6;
+        let stream = match target {
+            Target::Tcp(tc) => match resolve_host(&tc.dest.host, tc.dest.port, ipv6) {
+                Some(addr) => connect_tcp(
+                    addr,
+                    tc.source
+                        .as_ref()
+                        .and_then(|src| resolve_host(&src.host, src.port, ipv6)),
+                )
+                .map(Stream::Tcp),
+                None => Err(io::Error::from(io::ErrorKind::NotFound)),
+            },
+            Target::Ipc(addr) => connect_ipc(addr).map(Stream::Unix),
+        };
+        match stream {
+            Ok(stream) => self.attach_engine(token, stream, true),
+            Err(_) => self.schedule_reconnect(token),
+        }
+    }
+
+    fn schedule_reconnect(&mut self, token: usize) {
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        let max = s.spec.options.reconnect_ivl_max;
+        let SessionKind::Connecting { ivl, .. } = &mut s.kind else {
+            return;
+        };
+        if *ivl < 0 {
+            // ZMQ_RECONNECT_IVL -1: no reconnection.
+            return;
+        }
+        let wait = *ivl;
+        if max > 0 && *ivl < max {
+            *ivl = (*ivl * 2).min(max);
+        }
+        s.timer_gen += 1;
+        let gen = s.timer_gen;
+        self.add_timer(
+            token,
+            gen,
+            Duration::from_millis(wait as u64),
+            TimerKind::Reconnect,
+        );
+    }
+
+    fn attach_engine(&mut self, token: usize, mut stream: Stream, connecting: bool) {
+        let registered = self.poll.registry().register(
+            stream.source(),
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        );
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        if registered.is_err() {
+            return self.engine_closed(token, Closed::Dropped);
+        }
+        let engine = Engine::new(stream, connecting, &s.spec.options);
+        s.engine = Some(engine);
+        s.timer_gen += 1;
+        let gen = s.timer_gen;
+        let ivl = s.spec.options.handshake_ivl;
+        if ivl > 0 {
+            self.add_timer(
+                token,
+                gen,
+                Duration::from_millis(ivl as u64),
+                TimerKind::Handshake,
+            );
+        }
+        if !connecting {
+            self.drive(token);
+        }
+    }
+
+    fn ready(&mut self, token: usize, readable: bool, writable: bool) {
+        match self.objects.get_mut(token) {
+            Some(Object::Listener(_)) => {
+                if readable {
+                    self.accept(token);
+                }
+            }
+            Some(Object::Session(s)) => {
+                let Some(engine) = s.engine.as_mut() else {
+                    return;
+                };
+                if engine.connecting {
+                    if !(writable || readable) {
+                        return;
+                    }
+                    match engine.stream.connected() {
+                        Ok(true) => {
+                            engine.connecting = false;
+                            // A connection resets the backoff.
+                            let base = s.spec.options.reconnect_ivl;
+                            if let SessionKind::Connecting { ivl, .. } = &mut s.kind {
+                                *ivl = base;
+                            }
+                        }
+                        Ok(false) => return,
+                        Err(_) => return self.engine_closed(token, Closed::Dropped),
+                    }
+                }
+                self.drive(token);
+            }
+            None => {}
+        }
+    }
+
+    fn pipe_event(&mut self, token: usize, event: PipeEvent) {
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        let delivering = s.delivering();
+        let Some(pipe) = s.pipe.as_mut() else {
+            return;
+        };
+        if pipe.id() != event.end {
+            return;
+        }
+        match event.kind {
+            PipeEventKind::ActivateRead => pipe.activate_read(),
+            PipeEventKind::ActivateWrite => {
+                pipe.activate_write();
+            }
+        }
+        if !delivering {
+            // Not connected (yet): the socket may have closed meanwhile.
+            if pipe.is_peer_closed() {
+                let linger = pipe.peer_close_linger();
+                self.start_closing(token, linger);
+            }
+            return;
+        }
+        self.drive(token);
+    }
+
+    /// Moves everything that can move: input to the pipe, pipe to output.
+    fn drive(&mut self, token: usize) {
+        let result = {
+            let Some(s) = self.session(token) else {
+                return;
+            };
+            s.pump()
+        };
+        match result {
+            Ok(Progress::Running) => {
+                let Some(s) = self.session(token) else {
+                    return;
+                };
+                if s.closing && !s.linger_started {
+                    let linger = s.pipe.as_ref().map_or(0, |p| p.peer_close_linger());
+                    self.start_closing(token, linger);
+                }
+            }
+            Ok(Progress::HandshakeDone(peer)) => {
+                self.handshake_done(token, peer);
+                self.drive(token);
+            }
+            Err(closed) => self.engine_closed(token, closed),
+        }
+    }
+
+    fn handshake_done(&mut self, token: usize, peer: handshake::PeerInfo) {
+        let io = self.shared.clone();
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        s.timer_gen += 1; // cancels the handshake timer
+        let engine = s.engine.as_mut().expect("handshaking engine");
+        let mut md = Metadata::new();
+        for (k, v) in &peer.properties {
+            md.insert(k, v);
+        }
+        if let Some(addr) = engine.stream.peer_address() {
+            md.insert("Peer-Address", addr.as_bytes());
+        }
+        engine.metadata = Some(Arc::new(md));
+        if s.pipe.is_none() {
+            // Accepted (or immediate) connections get their pipe now.
+            let o = &s.spec.options;
+            let (mine, theirs) = Pipe::pair([o.rcvhwm.max(0) as u64, o.sndhwm.max(0) as u64]);
+            mine.set_waker(Arc::new(SessionWaker { io, token }));
+            s.pipe = Some(mine);
+            s.spec.socket.0.send(Command::Attach(theirs));
+        }
+        if s.spec.options.socket_type.recv_routing_id() {
+            let mut id = Msg::from_vec(peer.identity.clone());
+            id.set_flags(flags::ROUTING_ID);
+            let pipe = s.pipe.as_mut().expect("pipe attached above");
+            let _ = pipe.write(id);
+            pipe.flush();
+        }
+    }
+
+    fn engine_closed(&mut self, token: usize, how: Closed) {
+        let Some(Object::Session(s)) = self.objects.get_mut(token) else {
+            return;
+        };
+        if let Some(mut engine) = s.engine.take() {
+            let _ = self.poll.registry().deregister(engine.stream.source());
+            if engine.out_more {
+                // The rest of a half-sent message must not start the next
+                // connection's stream.
+                s.skip_out_rest = true;
+            }
+        }
+        if let Some(pipe) = s.pipe.as_mut() {
+            pipe.rollback();
+            pipe.flush();
+        }
+        s.timer_gen += 1;
+        let finished = matches!(how, Closed::Finished) || s.closing;
+        if !finished && s.pipe.as_ref().is_some_and(|p| p.is_peer_closed()) {
+            // The socket closed while this connection was failing.
+            let linger = s.pipe.as_ref().map_or(0, |p| p.peer_close_linger());
+            if !matches!(s.kind, SessionKind::Accepted) {
+                self.start_closing(token, linger);
+                if self.session(token).is_some() {
+                    self.schedule_reconnect(token);
+                }
+                return;
+            }
+        }
+        match &s.kind {
+            SessionKind::Accepted => self.remove_session(token),
+            SessionKind::Connecting { immediate, .. } => {
+                if finished {
+                    return self.remove_session(token);
+                }
+                if *immediate {
+                    if let Some(mut pipe) = s.pipe.take() {
+                        pipe.close_write();
+                        pipe.close_read();
+                    }
+                }
+                self.schedule_reconnect(token);
+            }
+        }
+    }
+
+    /// The socket closed its end of the pipe: deliver for `linger` ms at
+    /// most (-1: until done), then go.
+    fn start_closing(&mut self, token: usize, linger: i32) {
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        s.closing = true;
+        if s.linger_started {
+            return;
+        }
+        s.linger_started = true;
+        let idle = !s.delivering() && s.pipe.as_mut().is_none_or(|p| !p.check_read());
+        if linger == 0 || idle {
+            return self.remove_session(token);
+        }
+        if linger > 0 {
+            s.timer_gen += 1;
+            let gen = s.timer_gen;
+            self.add_timer(
+                token,
+                gen,
+                Duration::from_millis(linger as u64),
+                TimerKind::Linger,
+            );
+        }
+    }
+
+    fn remove_session(&mut self, token: usize) {
+        if !matches!(self.objects.get(token), Some(Object::Session(_))) {
+            return;
+        }
+        let Object::Session(mut s) = self.objects.remove(token) else {
+            unreachable!("checked above")
+        };
+        if let Some(mut engine) = s.engine.take() {
+            let _ = self.poll.registry().deregister(engine.stream.source());
+        }
+        if let Some(mut pipe) = s.pipe.take() {
+            pipe.close_write();
+            pipe.close_read();
+        }
+    }
+
+    fn end_endpoint(&mut self, id: u64) {
+        let tokens: Vec<usize> = self
+            .objects
+            .iter()
+            .filter(|(_, o)| match o {
+                Object::Listener(l) => l.spec.endpoint_id == id,
+                Object::Session(s) => s.spec.endpoint_id == id,
+            })
+            .map(|(k, _)| k)
+            .collect();
+        for token in tokens {
+            match self.objects.remove(token) {
+                Object::Listener(l) => self.close_listener(l),
+                Object::Session(s) => {
+                    self.objects.insert_at(token, Object::Session(s));
+                    self.remove_session(token);
+                }
+            }
+        }
+    }
+}
+
+/// Slab insertion at a given key (used to put back a just-removed object).
+trait InsertAt<T> {
+    fn insert_at(&mut self, key: usize, value: T);
+}
+
+impl<T> InsertAt<T> for Slab<T> {
+    fn insert_at(&mut self, key: usize, value: T) {
+        let entry = self.vacant_entry();
+        debug_assert_eq!(entry.key(), key);
+        entry.insert(value);
+    }
+}
+
+enum Progress {
+    Running,
+    HandshakeDone(handshake::PeerInfo),
+}
+
+impl Session {
+    /// Whether messages can flow now (connected and past the handshake).
+    fn delivering(&self) -> bool {
+        self.engine
+            .as_ref()
+            .is_some_and(|e| !e.connecting && e.handshake.is_none())
+    }
+
+    /// Runs the engine as far as it can go without blocking.
+    fn pump(&mut self) -> Result<Progress, Closed> {
+        let engine = self.engine.as_mut().ok_or(Closed::Dropped)?;
+        if engine.connecting {
+            return Ok(Progress::Running);
+        }
+        // Input first: the handshake may complete.
+        if let Some(done) = self.read_input()? {
+            return Ok(Progress::HandshakeDone(done));
+        }
+        self.write_output()?;
+        Ok(Progress::Running)
+    }
+
+    /// Reads and decodes until the stream is drained or the pipe is full.
+    fn read_input(&mut self) -> Result<Option<handshake::PeerInfo>, Closed> {
+        loop {
+            if let Some(done) = self.process_input()? {
+                return Ok(Some(done));
+            }
+            let engine = self.engine.as_mut().expect("checked by pump");
+            if engine.pending_in.is_some() {
+                return Ok(None); // stalled until the socket reads
+            }
+            engine.inbuf.clear();
+            engine.in_pos = 0;
+            engine.inbuf.resize(READ_CHUNK, 0);
+            match engine.stream.read(&mut engine.inbuf) {
+                Ok(0) => {
+                    engine.inbuf.clear();
+                    return Err(Closed::Dropped);
+                }
+                Ok(n) => engine.inbuf.truncate(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    engine.inbuf.clear();
+                    return Ok(None);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => engine.inbuf.clear(),
+                Err(_) => {
+                    engine.inbuf.clear();
+                    return Err(Closed::Dropped);
+                }
+            }
+        }
+    }
+
+    /// Consumes buffered input: handshake bytes, then frames into the pipe.
+    fn process_input(&mut self) -> Result<Option<handshake::PeerInfo>, Closed> {
+        let engine = self.engine.as_mut().expect("checked by pump");
+        if let Some(hs) = engine.handshake.as_mut() {
+            let used = hs
+                .handle_input(&engine.inbuf[engine.in_pos..])
+                .map_err(|_| Closed::Dropped)?;
+            engine.in_pos += used;
+            hs.take_output(&mut engine.out);
+            if let Some(peer) = hs.peer() {
+                let peer = peer.clone();
+                engine.handshake = None;
+                return Ok(Some(peer));
+            }
+            return Ok(None);
+        }
+        let Some(pipe) = self.pipe.as_mut() else {
+            return Ok(None);
+        };
+        if let Some(frame) = engine.pending_in.take() {
+            if !push_frame(pipe, engine, frame) {
+                return Ok(None);
+            }
+        }
+        let mut pushed = false;
+        while engine.in_pos < engine.inbuf.len() {
+            let (n, frame) = engine
+                .decoder
+                .decode(&engine.inbuf[engine.in_pos..])
+                .map_err(|_| Closed::Dropped)?;
+            engine.in_pos += n;
+            let Some(mut frame) = frame else {
+                continue;
+            };
+            if frame.flags() & flags::COMMAND != 0 {
+                match ZmtpCommand::load(frame.data()) {
+                    Ok(ZmtpCommand::Ping { context, .. }) => {
+                        ZmtpCommand::Pong(context).encode(&mut engine.out);
+                    }
+                    Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Dropped),
+                    Ok(_) => {}
+                }
+                continue;
+            }
+            if let Some(md) = &engine.metadata {
+                frame.set_metadata(md.clone());
+            }
+            pushed = true;
+            if !push_frame(pipe, engine, frame) {
+                break;
+            }
+        }
+        if pushed {
+            pipe.flush();
+        }
+        Ok(None)
+    }
+
+    /// Fills the output from the pipe and writes it out.
+    fn write_output(&mut self) -> Result<(), Closed> {
+        let engine = self.engine.as_mut().expect("checked by pump");
+        if engine.handshake.is_none() {
+            if let Some(pipe) = self.pipe.as_mut() {
+                while engine.out.len() - engine.out_pos < WRITE_BATCH {
+                    let Some(msg) = pipe.read() else {
+                        break;
+                    };
+                    if self.skip_out_rest {
+                        self.skip_out_rest = msg.more();
+                        continue;
+                    }
+                    engine.out_more = msg.more();
+                    encode_frame(&mut engine.out, &msg);
+                }
+                if pipe.is_in_closed() {
+                    self.closing = true;
+                }
+            }
+        }
+        while engine.out_pos < engine.out.len() {
+            match engine.stream.write(&engine.out[engine.out_pos..]) {
+                Ok(0) => return Err(Closed::Dropped),
+                Ok(n) => engine.out_pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(Closed::Dropped),
+            }
+            if engine.out_pos == engine.out.len() {
+                engine.out.clear();
+                engine.out_pos = 0;
+                // Refill: the pipe may hold more.
+                if let Some(pipe) = self.pipe.as_mut() {
+                    if engine.handshake.is_none() {
+                        while engine.out.len() < WRITE_BATCH {
+                            let Some(msg) = pipe.read() else {
+                                break;
+                            };
+                            if self.skip_out_rest {
+                                self.skip_out_rest = msg.more();
+                                continue;
+                            }
+                            engine.out_more = msg.more();
+                            encode_frame(&mut engine.out, &msg);
+                        }
+                        if pipe.is_in_closed() {
+                            self.closing = true;
+                        }
+                    }
+                }
+            }
+        }
+        if self.closing && engine.out.is_empty() {
+            return Err(Closed::Finished);
+        }
+        Ok(())
+    }
+}
+
+/// Writes a frame to the pipe, checking the HWM at message starts; parks it
+/// (stalling input) if the pipe is full.
+fn push_frame(pipe: &mut Pipe, engine: &mut Engine, frame: Msg) -> bool {
+    if !engine.in_more && !pipe.check_write() {
+        if pipe.is_peer_gone() {
+            // The socket is gone: nothing more will be read.
+            return true;
+        }
+        engine.pending_in = Some(frame);
+        return false;
+    }
+    engine.in_more = frame.more();
+    if let Err(frame) = pipe.write(frame) {
+        drop(frame);
+    }
+    true
+}
+
+/// Starts a non-blocking tcp connect, from `source` if given.
+fn connect_tcp(dest: SocketAddr, source: Option<SocketAddr>) -> io::Result<TcpStream> {
+    let Some(source) = source else {
+        let s = TcpStream::connect(dest)?;
+        let _ = s.set_nodelay(true);
+        return Ok(s);
+    };
+    let s = crate::sys::tcp_connect_from(source, dest)?;
+    let _ = s.set_nodelay(true);
+    Ok(s)
+}
+
+fn connect_ipc(addr: &IpcAddr) -> io::Result<UnixStream> {
+    match addr {
+        IpcAddr::Path(p) => UnixStream::connect(p),
+        IpcAddr::Abstract(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            let sa = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+            UnixStream::connect_addr(&sa)
+        }
+    }
+}
