@@ -238,6 +238,33 @@ struct Engine {
     in_more: bool,
     /// In the middle of a multipart message towards the peer.
     out_more: bool,
+    /// For REQ sockets: where we are in the expected reply envelope.
+    req_state: ReqState,
+}
+
+/// libzmq's `req_session_t`: a REQ's replies must be `[request id]`, an
+/// empty delimiter, then the body; anything else drops the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReqState {
+    Bottom,
+    RequestId,
+    Body,
+}
+
+impl ReqState {
+    /// The state after `frame`, or `None` if the frame breaks the envelope.
+    fn next(self, frame: &Msg) -> Option<ReqState> {
+        let more = frame.flags() & flags::MORE != 0;
+        match self {
+            ReqState::Bottom if more && frame.size() == 4 => Some(ReqState::RequestId),
+            ReqState::Bottom | ReqState::RequestId if more && frame.size() == 0 => {
+                Some(ReqState::Body)
+            }
+            ReqState::Body if more => Some(ReqState::Body),
+            ReqState::Body => Some(ReqState::Bottom),
+            _ => None,
+        }
+    }
 }
 
 impl Engine {
@@ -259,6 +286,7 @@ impl Engine {
             pending_in: None,
             in_more: false,
             out_more: false,
+            req_state: ReqState::Bottom,
         }
     }
 }
@@ -948,6 +976,9 @@ impl Session {
                     Ok(_) => {}
                 }
                 continue;
+            }
+            if self.spec.options.socket_type == SocketType::Req {
+                engine.req_state = engine.req_state.next(&frame).ok_or(Closed::Dropped)?;
             }
             if let Some(md) = &engine.metadata {
                 frame.set_metadata(md.clone());
