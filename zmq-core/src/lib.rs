@@ -11,6 +11,7 @@ pub mod io;
 pub mod msg;
 pub mod options;
 pub mod pipe;
+pub mod proxy;
 pub mod socket;
 mod sys;
 pub mod timers;

@@ -142,6 +142,32 @@ pub struct Options {
     pub heartbeat_timeout: i32,
     /// The endpoint of the last bind or connect (`ZMQ_LAST_ENDPOINT`).
     pub last_endpoint: String,
+    pub multicast_maxtpdu: i32,
+    pub tcp_keepalive: i32,
+    pub tcp_keepalive_cnt: i32,
+    pub tcp_keepalive_idle: i32,
+    pub tcp_keepalive_intvl: i32,
+    pub conflate: bool,
+    pub invert_matching: bool,
+    pub use_fd: i32,
+    pub bindtodevice: Vec<u8>,
+    pub socks_proxy: Vec<u8>,
+    pub socks_username: Vec<u8>,
+    pub socks_password: Vec<u8>,
+    pub zap_domain: Vec<u8>,
+    pub zap_enforce_domain: bool,
+    pub loopback_fastpath: bool,
+    pub multicast_loop: bool,
+    pub in_batch_size: i32,
+    pub out_batch_size: i32,
+    pub reconnect_stop: i32,
+    pub priority: i32,
+    pub hello_msg: Vec<u8>,
+    pub disconnect_msg: Vec<u8>,
+    /// `ZMQ_METADATA`: application properties sent in READY.
+    pub app_metadata: Vec<(String, Vec<u8>)>,
+    /// `ZMQ_TCP_ACCEPT_FILTER` (deprecated): accepted as libzmq does.
+    pub tcp_accept_filters: Vec<Vec<u8>>,
 }
 
 impl Options {
@@ -182,6 +208,30 @@ impl Options {
             heartbeat_ttl: 0,
             heartbeat_timeout: -1,
             last_endpoint: String::new(),
+            multicast_maxtpdu: 1500,
+            tcp_keepalive: -1,
+            tcp_keepalive_cnt: -1,
+            tcp_keepalive_idle: -1,
+            tcp_keepalive_intvl: -1,
+            conflate: false,
+            invert_matching: false,
+            use_fd: -1,
+            bindtodevice: Vec::new(),
+            socks_proxy: Vec::new(),
+            socks_username: Vec::new(),
+            socks_password: Vec::new(),
+            zap_domain: Vec::new(),
+            zap_enforce_domain: false,
+            loopback_fastpath: false,
+            multicast_loop: true,
+            in_batch_size: 8192,
+            out_batch_size: 8192,
+            reconnect_stop: 0,
+            priority: 0,
+            hello_msg: Vec::new(),
+            disconnect_msg: Vec::new(),
+            app_metadata: Vec::new(),
+            tcp_accept_filters: Vec::new(),
         }
     }
 
@@ -222,7 +272,12 @@ impl Options {
             SockOpt::Ipv4Only => self.ipv6 = !strict_bool(int)?,
             SockOpt::Immediate => self.immediate = strict_bool(int)?,
             SockOpt::HandshakeIvl => self.handshake_ivl = at_least(0)?,
-            SockOpt::HeartbeatIvl => self.heartbeat_ivl = at_least(0)?,
+            SockOpt::HeartbeatIvl => {
+                if at_least(0)? != 0 {
+                    return Err(Error::Invalid);
+                }
+                self.heartbeat_ivl = 0;
+            }
             // Carried on the wire in deciseconds in a 16-bit field.
             SockOpt::HeartbeatTtl => {
                 let v = at_least(0)?;
@@ -231,7 +286,78 @@ impl Options {
                 }
                 self.heartbeat_ttl = v / 100 * 100;
             }
-            SockOpt::HeartbeatTimeout => self.heartbeat_timeout = at_least(-1)?,
+            SockOpt::HeartbeatTimeout => self.heartbeat_timeout = at_least(0)?,
+            SockOpt::MulticastMaxtpdu => self.multicast_maxtpdu = at_least(1)?,
+            SockOpt::TcpKeepalive => {
+                self.tcp_keepalive = int.filter(|v| (-1..=1).contains(v)).ok_or(Error::Invalid)?
+            }
+            SockOpt::TcpKeepaliveCnt => self.tcp_keepalive_cnt = at_least(-1)?,
+            SockOpt::TcpKeepaliveIdle => self.tcp_keepalive_idle = at_least(-1)?,
+            SockOpt::TcpKeepaliveIntvl => self.tcp_keepalive_intvl = at_least(-1)?,
+            // Not built yet: refused rather than silently ignored.
+            SockOpt::Conflate => {
+                if strict_bool(int)? {
+                    return Err(Error::Invalid);
+                }
+                self.conflate = false;
+            }
+            SockOpt::InvertMatching => self.invert_matching = relaxed_bool(int)?,
+            SockOpt::UseFd => {
+                if at_least(-1)? != -1 {
+                    return Err(Error::Invalid);
+                }
+                self.use_fd = -1;
+            }
+            SockOpt::BindToDevice => self.bindtodevice = string_strict(value, 16)?,
+            SockOpt::SocksProxy => {
+                if !value.is_empty() {
+                    return Err(Error::Invalid);
+                }
+                self.socks_proxy.clear();
+            }
+            SockOpt::SocksUsername => self.socks_username = string_strict(value, 255)?,
+            SockOpt::SocksPassword => self.socks_password = string_strict(value, 255)?,
+            SockOpt::ZapDomain => self.zap_domain = string_strict(value, 255)?,
+            SockOpt::ZapEnforceDomain => self.zap_enforce_domain = relaxed_bool(int)?,
+            SockOpt::LoopbackFastpath => self.loopback_fastpath = relaxed_bool(int)?,
+            SockOpt::MulticastLoop => self.multicast_loop = relaxed_bool(int)?,
+            SockOpt::InBatchSize => self.in_batch_size = at_least(1)?,
+            SockOpt::OutBatchSize => self.out_batch_size = at_least(1)?,
+            SockOpt::ReconnectStop => self.reconnect_stop = int.ok_or(Error::Invalid)?,
+            SockOpt::Priority => self.priority = at_least(0)?,
+            SockOpt::HelloMsg | SockOpt::DisconnectMsg if !value.is_empty() => {
+                return Err(Error::Invalid)
+            }
+            SockOpt::HelloMsg => self.hello_msg.clear(),
+            SockOpt::DisconnectMsg => self.disconnect_msg.clear(),
+            SockOpt::Metadata => {
+                // "X-key:value", the key at most 255 bytes.
+                let text = std::str::from_utf8(value).map_err(|_| Error::Invalid)?;
+                let (key, val) = text.split_once(':').ok_or(Error::Invalid)?;
+                if int.is_some()
+                    || key.is_empty()
+                    || val.is_empty()
+                    || !key.starts_with("X-")
+                    || key.len() > 255
+                {
+                    return Err(Error::Invalid);
+                }
+                self.app_metadata.retain(|(k, _)| k != key);
+                self.app_metadata
+                    .push((key.to_owned(), val.as_bytes().to_vec()));
+            }
+            SockOpt::TcpAcceptFilter => {
+                let filter = string_strict(value, 255)?;
+                if filter.is_empty() {
+                    self.tcp_accept_filters.clear();
+                } else {
+                    std::str::from_utf8(&filter)
+                        .ok()
+                        .and_then(|f| f.split('/').next()?.parse::<std::net::IpAddr>().ok())
+                        .ok_or(Error::Invalid)?;
+                    self.tcp_accept_filters.push(filter);
+                }
+            }
             _ => return Err(Error::Invalid),
         }
         Ok(())
@@ -263,6 +389,28 @@ impl Options {
             SockOpt::HeartbeatIvl => self.heartbeat_ivl,
             SockOpt::HeartbeatTtl => self.heartbeat_ttl,
             SockOpt::HeartbeatTimeout => self.heartbeat_timeout,
+            SockOpt::MulticastMaxtpdu => self.multicast_maxtpdu,
+            SockOpt::TcpKeepalive => self.tcp_keepalive,
+            SockOpt::TcpKeepaliveCnt => self.tcp_keepalive_cnt,
+            SockOpt::TcpKeepaliveIdle => self.tcp_keepalive_idle,
+            SockOpt::TcpKeepaliveIntvl => self.tcp_keepalive_intvl,
+            SockOpt::Conflate => self.conflate as i32,
+            SockOpt::InvertMatching => self.invert_matching as i32,
+            SockOpt::UseFd => self.use_fd,
+            SockOpt::ZapEnforceDomain => self.zap_enforce_domain as i32,
+            SockOpt::LoopbackFastpath => self.loopback_fastpath as i32,
+            SockOpt::MulticastLoop => self.multicast_loop as i32,
+            SockOpt::InBatchSize => self.in_batch_size,
+            SockOpt::OutBatchSize => self.out_batch_size,
+            SockOpt::ReconnectStop => self.reconnect_stop,
+            SockOpt::Priority => self.priority,
+            // Only the NULL mechanism exists in this build so far.
+            SockOpt::Mechanism => 0,
+            SockOpt::BindToDevice => return put_string(out, &self.bindtodevice),
+            SockOpt::SocksProxy => return put_string(out, &self.socks_proxy),
+            SockOpt::SocksUsername => return put_string(out, &self.socks_username),
+            SockOpt::SocksPassword => return put_string(out, &self.socks_password),
+            SockOpt::ZapDomain => return put_string(out, &self.zap_domain),
             SockOpt::Affinity => return put_exact(out, &self.affinity.to_ne_bytes()),
             SockOpt::MaxMsgSize => return put_exact(out, &self.maxmsgsize.to_ne_bytes()),
             SockOpt::RoutingId => return put_binary(out, &self.routing_id),
@@ -286,6 +434,20 @@ fn strict_bool(int: Option<i32>) -> Result<bool> {
     }
 }
 
+/// libzmq's `do_setsockopt_int_as_bool_relaxed`: any int, non-zero is true.
+fn relaxed_bool(int: Option<i32>) -> Result<bool> {
+    int.map(|v| v != 0).ok_or(Error::Invalid)
+}
+
+/// libzmq's `do_setsockopt_string_allow_empty_strict`: a string of at most
+/// `max` bytes (empty clears it).
+fn string_strict(value: &[u8], max: usize) -> Result<Vec<u8>> {
+    if value.len() > max {
+        return Err(Error::Invalid);
+    }
+    Ok(value.to_vec())
+}
+
 /// Writes an integer option; `out` must be exactly `sizeof(int)`.
 pub fn put_int(out: &mut [u8], value: i32) -> Result<usize> {
     put_exact(out, &value.to_ne_bytes())
@@ -299,19 +461,23 @@ fn put_exact(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
     Ok(bytes.len())
 }
 
-/// Writes a binary option; `out` must be at least as long.
+/// Writes a binary option; `out` must be at least as long (the rest is
+/// zeroed, as libzmq does).
 pub fn put_binary(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
-    let dst = out.get_mut(..bytes.len()).ok_or(Error::Invalid)?;
-    dst.copy_from_slice(bytes);
+    if out.len() < bytes.len() {
+        return Err(Error::Invalid);
+    }
+    out[..bytes.len()].copy_from_slice(bytes);
+    out[bytes.len()..].fill(0);
     Ok(bytes.len())
 }
 
 /// Writes a string option with its terminating NUL.
 pub fn put_string(out: &mut [u8], s: &[u8]) -> Result<usize> {
-    let dst = out.get_mut(..s.len() + 1).ok_or(Error::Invalid)?;
-    dst[..s.len()].copy_from_slice(s);
-    dst[s.len()] = 0;
-    Ok(s.len() + 1)
+    let mut with_nul = Vec::with_capacity(s.len() + 1);
+    with_nul.extend_from_slice(s);
+    with_nul.push(0);
+    put_binary(out, &with_nul)
 }
 
 #[cfg(test)]

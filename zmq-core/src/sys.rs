@@ -35,6 +35,95 @@ pub fn fill_random(buf: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// poll(2) over `fds`; returns how many are ready. `timeout_ms` -1 waits
+/// forever. Errors: `Interrupted` when a signal handler runs.
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
+    let n = syscall!(poll(
+        fds.as_mut_ptr(),
+        fds.len() as libc::nfds_t,
+        timeout_ms
+    ))?;
+    Ok(n as usize)
+}
+
+/// Per-connection tcp settings from socket options (-1/0/empty: leave the
+/// system default).
+#[derive(Clone, Debug, Default)]
+pub struct TcpTuning {
+    pub keepalive: i32,
+    pub keepalive_cnt: i32,
+    pub keepalive_idle: i32,
+    pub keepalive_intvl: i32,
+    pub tos: i32,
+    pub sndbuf: i32,
+    pub rcvbuf: i32,
+    pub maxrt: i32,
+    pub device: Vec<u8>,
+}
+
+fn set_int_opt(fd: i32, level: i32, name: i32, value: i32) {
+    let _ = syscall!(setsockopt(
+        fd,
+        level,
+        name,
+        (&value as *const i32).cast(),
+        std::mem::size_of::<i32>() as libc::socklen_t
+    ));
+}
+
+/// Applies `ZMQ_TCP_KEEPALIVE*`, `ZMQ_TOS`, `ZMQ_SNDBUF`/`ZMQ_RCVBUF`,
+/// `ZMQ_TCP_MAXRT` and `ZMQ_BINDTODEVICE` to a tcp stream (libzmq:
+/// src/tcp.cpp). Failures are ignored, as libzmq ignores them.
+pub fn tune_tcp(stream: &impl std::os::fd::AsRawFd, t: &TcpTuning) {
+    let fd = stream.as_raw_fd();
+    if t.keepalive != -1 {
+        set_int_opt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, t.keepalive);
+        if t.keepalive == 1 {
+            if t.keepalive_cnt != -1 {
+                set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, t.keepalive_cnt);
+            }
+            if t.keepalive_idle != -1 {
+                set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, t.keepalive_idle);
+            }
+            if t.keepalive_intvl != -1 {
+                set_int_opt(
+                    fd,
+                    libc::IPPROTO_TCP,
+                    libc::TCP_KEEPINTVL,
+                    t.keepalive_intvl,
+                );
+            }
+        }
+    }
+    if t.tos != 0 {
+        set_int_opt(fd, libc::IPPROTO_IP, libc::IP_TOS, t.tos);
+    }
+    if t.sndbuf >= 0 {
+        set_int_opt(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, t.sndbuf);
+    }
+    if t.rcvbuf >= 0 {
+        set_int_opt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, t.rcvbuf);
+    }
+    if t.maxrt > 0 {
+        set_int_opt(fd, libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT, t.maxrt);
+    }
+    if !t.device.is_empty() {
+        let _ = syscall!(setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_BINDTODEVICE,
+            t.device.as_ptr().cast(),
+            t.device.len() as libc::socklen_t
+        ));
+    }
+}
+
+/// Sets a listening socket's accept backlog (`ZMQ_BACKLOG`).
+pub fn set_backlog(listener: &impl std::os::fd::AsRawFd, backlog: i32) -> io::Result<()> {
+    syscall!(listen(listener.as_raw_fd(), backlog))?;
+    Ok(())
+}
+
 /// Creates a fresh private directory under `$TMPDIR` (or /tmp), as libzmq
 /// does for `ipc://*`.
 pub fn make_temp_dir() -> io::Result<std::path::PathBuf> {

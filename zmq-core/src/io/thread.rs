@@ -47,6 +47,8 @@ pub(crate) struct SessionOptions {
     pub reconnect_ivl_max: i32,
     pub handshake_ivl: i32,
     pub ipv6: bool,
+    pub metadata: Vec<(String, Vec<u8>)>,
+    pub tcp: crate::sys::TcpTuning,
 }
 
 /// Where a session belongs.
@@ -275,7 +277,7 @@ impl Engine {
             handshake: Some(Handshake::new(handshake::Config {
                 socket_type: options.socket_type,
                 identity: options.routing_id.clone(),
-                metadata: Vec::new(),
+                metadata: options.metadata.clone(),
             })),
             decoder: Decoder::new(options.maxmsgsize),
             inbuf: Vec::new(),
@@ -458,6 +460,7 @@ impl Reactor {
             let stream = match &mut l.kind {
                 ListenerKind::Tcp(listener) => listener.accept().map(|(s, _)| {
                     let _ = s.set_nodelay(true);
+                    crate::sys::tune_tcp(&s, &l.spec.options.tcp);
                     Stream::Tcp(s)
                 }),
                 ListenerKind::Unix(listener, _, _) => {

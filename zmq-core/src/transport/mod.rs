@@ -110,6 +110,18 @@ fn session_spec(socket: &Socket, endpoint_id: u64) -> SessionSpec {
             reconnect_ivl_max: o.reconnect_ivl_max,
             handshake_ivl: o.handshake_ivl,
             ipv6: o.ipv6,
+            metadata: o.app_metadata.clone(),
+            tcp: crate::sys::TcpTuning {
+                keepalive: o.tcp_keepalive,
+                keepalive_cnt: o.tcp_keepalive_cnt,
+                keepalive_idle: o.tcp_keepalive_idle,
+                keepalive_intvl: o.tcp_keepalive_intvl,
+                tos: o.tos,
+                sndbuf: o.sndbuf,
+                rcvbuf: o.rcvbuf,
+                maxrt: o.tcp_maxrt,
+                device: o.bindtodevice.clone(),
+            },
         },
         socket: socket.mailbox().clone(),
         endpoint_id,
@@ -122,6 +134,7 @@ fn bind_tcp(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
     let io = socket.ctx().io_thread()?;
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
+    crate::sys::set_backlog(&listener, socket.options().backlog)?;
     let resolved = tcp_endpoint_string(&listener.local_addr()?);
     let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
     io.send(IoCmd::Listen {
