@@ -365,7 +365,7 @@ impl Pipe {
     /// a write is now possible.
     pub fn activate_write(&mut self) -> bool {
         self.out_active = true;
-        self.check_write()
+        !self.is_peer_gone() && self.check_write()
     }
 
     /// Whether the peer has finished sending (its delimiter has been read).
@@ -450,11 +450,13 @@ impl Pipe {
         self.in_closed = true;
         self.cache.clear();
         let mut q = self.shared.queues[1 - self.side].lock();
-        q.reader_gone = true;
+        let was_gone = std::mem::replace(&mut q.reader_gone, true);
         q.items.clear();
-        let wake = std::mem::take(&mut q.writer_asleep);
+        q.writer_asleep = false;
         drop(q);
-        if wake {
+        // Always tell the writer, asleep or not: its next send must not go
+        // into a pipe nobody reads.
+        if !was_gone {
             self.shared
                 .wake(1 - self.side, PipeEventKind::ActivateWrite);
         }

@@ -645,3 +645,28 @@ impl Drop for Socket {
         // tests that drop one.
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inproc_disconnect_ends_the_peers_pipe() {
+        let ctx = Ctx::new();
+        let mut a = ctx.socket(SocketType::Push as i32).unwrap();
+        let mut b = ctx.socket(SocketType::Pull as i32).unwrap();
+        a.bind("inproc://d").unwrap();
+        b.connect("inproc://d").unwrap();
+        let mut m = Msg::from_slice(b"hi").unwrap();
+        a.send(&mut m, 0).unwrap();
+        b.recv(&mut m, 0).unwrap();
+        b.disconnect("inproc://d").unwrap();
+        assert!(a.mailbox.0.has_pending(), "the writer was not told");
+        assert_eq!(a.ready_events().unwrap() & events::POLLOUT, 0);
+        let mut m = Msg::from_slice(b"x").unwrap();
+        assert_eq!(a.send(&mut m, send_flags::DONTWAIT), Err(Error::Again));
+        a.close();
+        b.close();
+        ctx.terminate().unwrap();
+    }
+}
