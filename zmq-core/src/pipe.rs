@@ -16,7 +16,7 @@
 //! (linger 0) instead discards what the peer has not read yet.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::msg::{flags, Msg};
@@ -82,6 +82,9 @@ struct Shared {
     /// The high-water mark of queue `s` (0: unlimited); shared so that an
     /// inproc binder can set both directions of a pipe made before it bound.
     hwm: [AtomicU64; 2],
+    /// For inproc: the reader's receive HWM, added to the writer's send HWM
+    /// of queue `s` (libzmq's "boost"); -1 for pipes to a session.
+    boost: [AtomicI64; 2],
 }
 
 impl Shared {
@@ -152,6 +155,7 @@ impl Pipe {
             ids: [base, base + 1],
             linger: [AtomicI32::new(-1), AtomicI32::new(-1)],
             hwm: [AtomicU64::new(hwms[0]), AtomicU64::new(hwms[1])],
+            boost: [AtomicI64::new(-1), AtomicI64::new(-1)],
         });
         let end = |side: usize| Pipe {
             shared: shared.clone(),
@@ -186,6 +190,26 @@ impl Pipe {
         *self.shared.wakers[self.side]
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(waker);
+    }
+
+    /// Sets the outbound HWM from the socket's `ZMQ_SNDHWM`, with the boost
+    /// (libzmq: `pipe_t::set_hwms`): non-positive values or a zero boost
+    /// mean unlimited.
+    pub fn set_sndhwm(&self, sndhwm: i32) {
+        let boost = self.shared.boost[self.side].load(Ordering::Relaxed);
+        let hwm = if sndhwm <= 0 || boost == 0 {
+            0
+        } else {
+            sndhwm as u64 + boost.max(0) as u64
+        };
+        self.set_hwm(hwm);
+    }
+
+    /// Sets the boosts of an inproc pipe: the receive HWMs of the reader of
+    /// each direction (ours for the peer's writes, the peer's for ours).
+    pub fn set_boosts(&self, peer_rcvhwm: i32, our_rcvhwm: i32) {
+        self.shared.boost[self.side].store(i64::from(peer_rcvhwm), Ordering::Relaxed);
+        self.shared.boost[1 - self.side].store(i64::from(our_rcvhwm), Ordering::Relaxed);
     }
 
     /// Changes the outbound high-water mark (0: unlimited).
@@ -234,9 +258,11 @@ impl Pipe {
             return Err(msg);
         }
         let more = msg.flags() & flags::MORE != 0;
+        // Routing-id frames do not count against the HWM (libzmq).
+        let counted = msg.flags() & flags::ROUTING_ID == 0;
         self.pending.push(msg);
         if !more {
-            self.msgs_written += 1;
+            self.msgs_written += counted as u64;
             self.complete = self.pending.len();
         }
         Ok(())
@@ -333,7 +359,7 @@ impl Pipe {
             return None;
         }
         let msg = self.cache.pop_front()?;
-        if !msg.more() {
+        if !msg.more() && msg.flags() & flags::ROUTING_ID == 0 {
             self.msgs_read += 1;
             self.read_since_publish += 1;
             if self.read_since_publish >= self.lwm {

@@ -214,6 +214,14 @@ impl Stream {
         }
     }
 
+    fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
     fn peer_address(&self) -> Option<String> {
         match self {
             Stream::Tcp(s) => s.peer_addr().ok().map(|a| a.ip().to_string()),
@@ -351,8 +359,11 @@ struct Reactor {
 
 /// Why a connection ended.
 enum Closed {
-    /// The peer went away or a protocol error happened.
+    /// The peer went away (a connecting session reconnects).
     Dropped,
+    /// The peer broke the protocol: the session ends for good (libzmq's
+    /// `protocol_error`; no reconnection).
+    Protocol,
     /// The socket closed and everything was delivered.
     Finished,
 }
@@ -420,7 +431,9 @@ impl Reactor {
             let Some(Object::Session(s)) = self.objects.get_mut(token) else {
                 continue;
             };
-            if s.timer_gen != gen {
+            // A linger deadline is absolute; other timers die with the state
+            // they were set for.
+            if s.timer_gen != gen && !matches!(kind, TimerKind::Linger) {
                 continue;
             }
             match kind {
@@ -735,6 +748,8 @@ impl Reactor {
         if let Some(addr) = engine.stream.peer_address() {
             md.insert("Peer-Address", addr.as_bytes());
         }
+        // libzmq's private property behind ZMQ_SRCFD.
+        md.insert("__fd", engine.stream.raw_fd().to_string().as_bytes());
         engine.metadata = Some(Arc::new(md));
         if s.pipe.is_none() {
             // Accepted (or immediate) connections get their pipe now.
@@ -770,7 +785,13 @@ impl Reactor {
             pipe.flush();
         }
         s.timer_gen += 1;
-        let finished = matches!(how, Closed::Finished) || s.closing;
+        let finished = matches!(how, Closed::Finished | Closed::Protocol)
+            || (s.closing && matches!(s.kind, SessionKind::Accepted));
+        if s.closing && !finished {
+            // Lingering: keep trying to deliver until the linger expires.
+            self.schedule_reconnect(token);
+            return;
+        }
         if !finished && s.pipe.as_ref().is_some_and(|p| p.is_peer_closed()) {
             // The socket closed while this connection was failing.
             let linger = s.pipe.as_ref().map_or(0, |p| p.peer_close_linger());
@@ -942,7 +963,7 @@ impl Session {
         if let Some(hs) = engine.handshake.as_mut() {
             let used = hs
                 .handle_input(&engine.inbuf[engine.in_pos..])
-                .map_err(|_| Closed::Dropped)?;
+                .map_err(|_| Closed::Protocol)?;
             engine.in_pos += used;
             hs.take_output(&mut engine.out);
             if let Some(peer) = hs.peer() {
@@ -965,7 +986,7 @@ impl Session {
             let (n, frame) = engine
                 .decoder
                 .decode(&engine.inbuf[engine.in_pos..])
-                .map_err(|_| Closed::Dropped)?;
+                .map_err(|_| Closed::Protocol)?;
             engine.in_pos += n;
             let Some(mut frame) = frame else {
                 continue;
@@ -975,13 +996,13 @@ impl Session {
                     Ok(ZmtpCommand::Ping { context, .. }) => {
                         ZmtpCommand::Pong(context).encode(&mut engine.out);
                     }
-                    Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Dropped),
+                    Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Protocol),
                     Ok(_) => {}
                 }
                 continue;
             }
             if self.spec.options.socket_type == SocketType::Req {
-                engine.req_state = engine.req_state.next(&frame).ok_or(Closed::Dropped)?;
+                engine.req_state = engine.req_state.next(&frame).ok_or(Closed::Protocol)?;
             }
             if let Some(md) = &engine.metadata {
                 frame.set_metadata(md.clone());

@@ -343,8 +343,7 @@ impl Socket {
 
     fn update_hwms(&mut self) {
         for key in self.pipes.keys() {
-            let hwm = self.options.sndhwm.max(0) as u64;
-            self.pipes[key].set_hwm(hwm);
+            self.pipes[key].set_sndhwm(self.options.sndhwm);
         }
     }
 
@@ -409,15 +408,16 @@ impl Socket {
         }
     }
 
-    /// Forgets a pipe whose peer has gone (read its delimiter or stopped
-    /// reading).
+    /// Forgets a pipe once the peer's delimiter has been read: everything it
+    /// sent before closing is delivered first (a peer that only stopped
+    /// reading makes the pipe unwritable, not unreadable).
     pub(crate) fn check_pipe_end(&mut self, key: usize) {
         let pipe = &mut self.pipes[key];
         // Reading past the end pops the delimiter and marks the pipe closed.
         if !pipe.is_in_closed() && !pipe.check_read() {
             let _ = pipe.read();
         }
-        if pipe.is_in_closed() || pipe.is_peer_gone() {
+        if pipe.is_in_closed() {
             self.pattern.pipe_terminated(&mut self.pipes, key);
             let mut pipe = self.pipes.remove(key);
             pipe.close_write();

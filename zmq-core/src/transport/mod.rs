@@ -274,6 +274,7 @@ fn bind_inproc(socket: &mut Socket, name: &str) -> Result<(String, Endpoint)> {
         }
         pipe.set_hwm(sum_hwm(me.sndhwm, connector.rcvhwm));
         pipe.set_peer_hwm(sum_hwm(connector.sndhwm, me.rcvhwm));
+        pipe.set_boosts(connector.rcvhwm, me.rcvhwm);
         socket.attach_pipe(pipe, false);
     }
     Ok((
@@ -315,6 +316,9 @@ fn connect_inproc(socket: &mut Socket, name: &str) -> Result<Endpoint> {
     };
     let (key, mut remote) = socket.new_pipe(hwms);
     let local_end = socket.pipe_mut(key).id();
+    if let Some(p) = &peer {
+        socket.pipe_mut(key).set_boosts(p.rcvhwm, me.rcvhwm);
+    }
     match peer {
         None => {
             let local = socket.pipe_mut(key);
