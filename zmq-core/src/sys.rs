@@ -46,6 +46,49 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// The address of the network interface `name` (e.g. "lo", "eth0"): IPv4
+/// first, IPv6 if allowed (libzmq: `tcp_address_t::resolve_interface`).
+pub fn interface_addr(name: &str, ipv6: bool) -> Option<std::net::IpAddr> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    syscall!(getifaddrs(&mut list)).ok()?;
+    let mut found: Option<std::net::IpAddr> = None;
+    let mut cur = list;
+    while !cur.is_null() {
+        // SAFETY: `cur` walks the list getifaddrs returned, until NULL.
+        let ifa = unsafe { &*cur };
+        cur = ifa.ifa_next;
+        if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
+            continue;
+        }
+        // SAFETY: a NUL-terminated interface name.
+        let ifname = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) };
+        if ifname.to_bytes() != name.as_bytes() {
+            continue;
+        }
+        // SAFETY: ifa_addr points to a sockaddr of the family it states.
+        let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
+        let ip = match family {
+            libc::AF_INET => {
+                // SAFETY: an AF_INET sockaddr is a sockaddr_in.
+                let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
+                std::net::IpAddr::from(u32::from_be(sin.sin_addr.s_addr).to_be_bytes())
+            }
+            libc::AF_INET6 if ipv6 => {
+                // SAFETY: an AF_INET6 sockaddr is a sockaddr_in6.
+                let sin6 = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in6) };
+                std::net::IpAddr::from(sin6.sin6_addr.s6_addr)
+            }
+            _ => continue,
+        };
+        if found.is_none() || (found.is_some_and(|f| f.is_ipv6()) && ip.is_ipv4()) {
+            found = Some(ip);
+        }
+    }
+    // SAFETY: the list came from getifaddrs.
+    unsafe { libc::freeifaddrs(list) };
+    found
+}
+
 /// Per-connection tcp settings from socket options (-1/0/empty: leave the
 /// system default).
 #[derive(Clone, Debug, Default)]
@@ -124,15 +167,17 @@ pub fn set_backlog(listener: &impl std::os::fd::AsRawFd, backlog: i32) -> io::Re
     Ok(())
 }
 
-/// Creates a fresh private directory under `$TMPDIR` (or /tmp), as libzmq
-/// does for `ipc://*`.
+/// Creates a fresh private directory "tmpXXXXXX" for `ipc://*`, as libzmq
+/// does: under `$TMPDIR`, `$TEMPDIR` or `$TMP`, else in the current
+/// directory.
 pub fn make_temp_dir() -> io::Result<std::path::PathBuf> {
     use std::os::unix::ffi::OsStringExt;
-    let base = std::env::var_os("TMPDIR").unwrap_or_else(|| "/tmp".into());
-    let mut template = std::path::PathBuf::from(base)
-        .join("tmpXXXXXX")
-        .into_os_string()
-        .into_vec();
+    let base = ["TMPDIR", "TEMPDIR", "TMP"]
+        .iter()
+        .find_map(std::env::var_os)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    let mut template = base.join("tmpXXXXXX").into_os_string().into_vec();
     template.push(0);
     // SAFETY: a writable NUL-terminated template, as mkdtemp requires.
     let p = unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) };

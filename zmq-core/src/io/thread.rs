@@ -586,7 +586,7 @@ impl Reactor {
         };
         match stream {
             Ok(stream) => self.attach_engine(token, stream, true),
-            Err(_) => self.schedule_reconnect(token),
+            Err(_) => self.engine_closed(token, Closed::Dropped),
         }
     }
 
@@ -1071,7 +1071,10 @@ impl Session {
                 }
             }
         }
-        if self.closing && engine.out.is_empty() {
+        // Done only when the handshake is over, the socket's delimiter has
+        // been read and everything before it written.
+        let drained = self.pipe.as_ref().is_some_and(|p| p.is_in_closed());
+        if engine.handshake.is_none() && drained && engine.out.is_empty() {
             return Err(Closed::Finished);
         }
         Ok(())

@@ -553,13 +553,17 @@ impl Socket {
         }
         self.process_commands(false)?;
         crate::transport::check_endpoint_syntax(endpoint)?;
-        let at = self
-            .endpoints
-            .iter()
-            .position(|(name, ep)| name == endpoint && ep.is_bound() == bound)
-            .ok_or(Error::NoEntry)?;
-        let (_, ep) = self.endpoints.remove(at);
-        self.end_endpoint(ep);
+        // Every endpoint made with this string goes (libzmq: the whole range).
+        let (matching, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.endpoints)
+            .into_iter()
+            .partition(|(name, ep)| name == endpoint && ep.is_bound() == bound);
+        self.endpoints = rest;
+        if matching.is_empty() {
+            return Err(Error::NoEntry);
+        }
+        for (_, ep) in matching {
+            self.end_endpoint(ep);
+        }
         Ok(())
     }
 

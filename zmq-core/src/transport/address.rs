@@ -44,7 +44,20 @@ pub fn resolve_bind(spec: &TcpSpec, ipv6: bool) -> Result<SocketAddr> {
         };
         return Ok(SocketAddr::new(ip, spec.port));
     }
-    resolve_host(&spec.host, spec.port, ipv6).ok_or(Error::NoDevice)
+    // A literal address or an interface name; libzmq does not look up host
+    // names for bind.
+    let ip = match spec.host.parse::<IpAddr>() {
+        Ok(ip) if ip.is_ipv6() && !ipv6 => return Err(Error::NoDevice),
+        Ok(ip) => ip,
+        Err(_) => crate::sys::interface_addr(&spec.host, ipv6).ok_or(Error::NoDevice)?,
+    };
+    // With ZMQ_IPV6 an IPv4 address is bound as its IPv4-mapped IPv6 form,
+    // as libzmq does (an AF_INET6 socket).
+    let ip = match ip {
+        IpAddr::V4(v4) if ipv6 => IpAddr::V6(v4.to_ipv6_mapped()),
+        other => other,
+    };
+    Ok(SocketAddr::new(ip, spec.port))
 }
 
 /// Resolves a host (literal or name) for `port`, preferring IPv4 unless
@@ -151,8 +164,14 @@ mod tests {
         assert!(any6.is_ipv6());
         assert!(resolve_bind(&parse_tcp("[::1]:0").unwrap(), false).is_err());
         assert_eq!(
-            resolve_bind(&parse_tcp("localhost:1").unwrap(), false).unwrap(),
-            "127.0.0.1:1".parse().unwrap()
+            resolve_bind(&parse_tcp("lo:0").unwrap(), false)
+                .unwrap()
+                .ip(),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert_eq!(
+            resolve_bind(&parse_tcp("localhost:1").unwrap(), false),
+            Err(Error::NoDevice)
         );
     }
 

@@ -162,9 +162,11 @@ fn bind_ipc(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
     let io = socket.ctx().io_thread()?;
     let (listener, path) = match &addr {
         IpcAddr::Path(p) => {
-            // As libzmq: a file left by an earlier run is removed first.
+            // As libzmq: a file left by an earlier run (or another socket)
+            // is removed first. Only a wildcard's file is removed at the end.
             let _ = std::fs::remove_file(p);
-            (std::os::unix::net::UnixListener::bind(p)?, Some(p.clone()))
+            let l = std::os::unix::net::UnixListener::bind(p)?;
+            (l, dir.as_ref().map(|_| p.clone()))
         }
         IpcAddr::Abstract(name) => {
             use std::os::linux::net::SocketAddrExt;
