@@ -46,6 +46,7 @@ pub(crate) struct SessionOptions {
     pub reconnect_ivl: i32,
     pub reconnect_ivl_max: i32,
     pub handshake_ivl: i32,
+    pub connect_timeout: i32,
     pub ipv6: bool,
     pub metadata: Vec<(String, Vec<u8>)>,
     pub tcp: crate::sys::TcpTuning,
@@ -342,6 +343,7 @@ enum Object {
 #[derive(Clone, Copy, Debug)]
 enum TimerKind {
     Reconnect,
+    Connect,
     Handshake,
     Linger,
 }
@@ -440,6 +442,11 @@ impl Reactor {
                 TimerKind::Reconnect => self.start_connect(token),
                 TimerKind::Handshake => {
                     if s.engine.as_ref().is_some_and(|e| e.handshake.is_some()) {
+                        self.engine_closed(token, Closed::Dropped);
+                    }
+                }
+                TimerKind::Connect => {
+                    if s.engine.as_ref().is_some_and(|e| e.connecting) {
                         self.engine_closed(token, Closed::Dropped);
                     }
                 }
