@@ -640,13 +640,14 @@ impl Reactor {
         s.timer_gen += 1;
         let gen = s.timer_gen;
         let ivl = s.spec.options.handshake_ivl;
+        let connect_timeout = s.spec.options.connect_timeout;
         if ivl > 0 {
-            self.add_timer(
-                token,
-                gen,
-                Duration::from_millis(ivl as u64),
-                TimerKind::Handshake,
-            );
+            let after = Duration::from_millis(ivl as u64);
+            self.add_timer(token, gen, after, TimerKind::Handshake);
+        }
+        if connecting && connect_timeout > 0 {
+            let after = Duration::from_millis(connect_timeout as u64);
+            self.add_timer(token, gen, after, TimerKind::Connect);
         }
         if !connecting {
             self.drive(token);
