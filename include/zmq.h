@@ -1021,17 +1021,19 @@ int zmq_poller_remove_fd(void *poller, zmq_fd_t fd);
 #endif
 
 /*
- Forwards messages between two sockets, copying them to `capture_`.
+ Forwards messages between two sockets, copying them to `capture_`, until
+ the context terminates.
 
- Errors: `EFAULT` (NULL frontend or backend), `ENOTSOCK` (bad socket);
- `ENOTSUP` until the engine lands.
+ Errors: `EFAULT` (NULL frontend or backend), `ENOTSOCK`, `ETERM` (the
+ normal end), `EINTR`.
  */
 int zmq_proxy(void *frontend_, void *backend_, void *capture_);
 
 /*
- `zmq_proxy` controlled by PAUSE/RESUME/TERMINATE/STATISTICS on `control_`.
+ `zmq_proxy` controlled by PAIR commands on `control_` (not yet: with a
+ control socket this fails with `ENOTSUP`).
 
- Errors: as `zmq_proxy`.
+ Errors: as `zmq_proxy`; `ENOTSUP` with a control socket.
  */
 int zmq_proxy_steerable(void *frontend_, void *backend_, void *capture_, void *control_);
 
@@ -1082,63 +1084,76 @@ int zmq_getsockopt(void *s_, int option_, void *optval_, size_t *optvallen_);
 /*
  Binds the socket to an endpoint.
 
- Errors: `ENOTSOCK`, `EINVAL`; `ENOTSUP` until the engine lands.
+ Errors: `ENOTSOCK`, `EINVAL` (malformed endpoint), `EPROTONOSUPPORT`
+ (transport not available), `EADDRINUSE`, `ETERM`.
  */
 int zmq_bind(void *s_, const char *addr_);
 
 /*
  Connects the socket to an endpoint.
 
- Errors: `ENOTSOCK`, `EINVAL`; `ENOTSUP` until the engine lands.
+ Errors: `ENOTSOCK`, `EINVAL`, `EPROTONOSUPPORT`, `ETERM`.
  */
 int zmq_connect(void *s_, const char *addr_);
 
 /*
  Stops listening on an endpoint.
 
- Errors: `ENOTSOCK`, `EINVAL`; `ENOTSUP` until the engine lands.
+ Errors: `ENOTSOCK`, `EINVAL`, `ENOENT` (not bound), `ETERM`.
  */
 int zmq_unbind(void *s_, const char *addr_);
 
 /*
  Disconnects from an endpoint.
 
- Errors: `ENOTSOCK`, `EINVAL`; `ENOTSUP` until the engine lands.
+ Errors: `ENOTSOCK`, `EINVAL`, `ENOENT` (not connected), `ETERM`.
  */
 int zmq_disconnect(void *s_, const char *addr_);
 
 /*
  Sends a frame copied from `buf_`.
 
- Errors: `ENOTSOCK`, `EFAULT` (NULL buffer); `ENOTSUP` until the engine lands.
+ Errors: `ENOTSOCK`, `EFAULT` (NULL buffer with a length), `EAGAIN`,
+ `ENOTSUP` (the type cannot send), `EFSM`, `EHOSTUNREACH`, `ETERM`, `EINTR`.
+
+ # Safety
+ `buf_` must be readable for `len_` bytes.
  */
 int zmq_send(void *s_, const void *buf_, size_t len_, int flags_);
 
 /*
  Sends a frame over constant memory, without copying.
 
- Errors: `ENOTSOCK`, `EFAULT` (NULL buffer); `ENOTSUP` until the engine lands.
+ Errors: as `zmq_send`.
+
+ # Safety
+ `buf_` must stay valid and unchanged until the message is delivered.
  */
 int zmq_send_const(void *s_, const void *buf_, size_t len_, int flags_);
 
 /*
- Receives a frame into `buf_` (truncated to `len_`).
+ Receives a frame into `buf_`: copies at most `len_` bytes and returns the
+ frame's full size (a longer frame is truncated).
 
- Errors: `ENOTSOCK`, `EFAULT` (NULL buffer); `ENOTSUP` until the engine lands.
+ Errors: `ENOTSOCK`, `EFAULT` (NULL buffer with a length), `EAGAIN`,
+ `ENOTSUP`, `EFSM`, `ETERM`, `EINTR`.
+
+ # Safety
+ `buf_` must be writable for `len_` bytes.
  */
 int zmq_recv(void *s_, void *buf_, size_t len_, int flags_);
 
 /*
- Sends a message; on success the message is emptied.
+ Sends a message frame; on success the message is left empty.
 
- Errors: `ENOTSOCK`, `EFAULT` (not a message); `ENOTSUP` until the engine lands.
+ Errors: as `zmq_send`; `EFAULT` (not a message).
  */
 int zmq_msg_send(struct zmq_msg_t *msg_, void *s_, int flags_);
 
 /*
- Receives a message.
+ Receives a message frame into `msg_` (its old content is released).
 
- Errors: `ENOTSOCK`, `EFAULT` (not a message); `ENOTSUP` until the engine lands.
+ Errors: as `zmq_recv`; `EFAULT` (not a message).
  */
 int zmq_msg_recv(struct zmq_msg_t *msg_, void *s_, int flags_);
 
@@ -1153,16 +1168,25 @@ int zmq_sendmsg(void *s_, struct zmq_msg_t *msg_, int flags_);
 int zmq_recvmsg(void *s_, struct zmq_msg_t *msg_, int flags_);
 
 /*
- Sends `count_` buffers as one multipart message.
+ Sends `count_` buffers, each a frame sent with `flags_` (so pass
+ `ZMQ_SNDMORE` for a multipart message; the last frame drops it).
 
- Errors: `ENOTSOCK`, `EINVAL` (no buffers); `ENOTSUP` until the engine lands.
+ Errors: `ENOTSOCK`, `EINVAL` (no buffers), and as `zmq_send`.
+
+ # Safety
+ `iov_` must point to `count_` entries describing readable buffers.
  */
 int zmq_sendiov(void *s_, struct iovec *iov_, size_t count_, int flags_);
 
 /*
- Receives up to `*count_` parts of a multipart message into new buffers.
+ Receives up to `*count_` frames of a multipart message into buffers it
+ allocates with `malloc` (the caller frees them); `*count_` becomes the
+ number received.
 
- Errors: `ENOTSOCK`, `EINVAL` (no buffers); `ENOTSUP` until the engine lands.
+ Errors: `ENOTSOCK`, `EINVAL` (no buffers), `ENOMEM`, and as `zmq_recv`.
+
+ # Safety
+ `count_` must point to the number of writable entries at `iov_`.
  */
 int zmq_recviov(void *s_, struct iovec *iov_, size_t *count_, int flags_);
 

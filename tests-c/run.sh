@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds and runs every tests-c/test_*.c (and tests-c/guide/*.c when present).
+# Builds and runs every tests-c/test_*.c, then tests-c/interop/run.sh and
+# tests-c/guide/run.sh.
 #
 # Each test is built twice:
 #   ours:   against include/zmq.h with -Wall -Wextra -Werror, linked to
@@ -69,6 +70,21 @@ for src in tests-c/test_*.c; do
     fi
     run libzmq "$OUT/$name.oracle"
     run subst LD_LIBRARY_PATH="$TOP/build/lib" "$OUT/$name.oracle"
+done
+
+# Cross-process wire interop (tests-c/interop) and the Guide's chapter-1
+# patterns (tests-c/guide): their own runners, each counted as one result
+# here.  Each runs its cases on Debian's libzmq and, unless its PENDING
+# marker file exists, on ours; its table says which.
+for suite in interop guide; do
+    echo "== tests-c/$suite/run.sh"
+    if timeout 1200 "tests-c/$suite/run.sh"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        failed="$failed $suite"
+    fi
+    [ ! -e "tests-c/$suite/PENDING" ] || pending="$pending $suite(ours)"
 done
 
 [ -z "$pending" ] || echo "pending (run on libzmq only):$pending"

@@ -1,0 +1,455 @@
+/* One side of a cross-process wire interop scenario.
+ *
+ *   peer server <pattern> <bind-endpoint> [sizes...]
+ *   peer client <pattern> <connect-endpoint> [sizes...]
+ *   peer version       (prints the running libzmq version on stdout)
+ *
+ * pattern: reqrep | dealer-router | pushpull | pair.
+ * The server binds (e.g. tcp://127.0.0.1:* or ipc:///dir/x.sock), prints its
+ * resolved ZMQ_LAST_ENDPOINT as one line on stdout, then serves; the client
+ * connects to that endpoint.  Built once against Debian's zmq.h; which
+ * libzmq runs is chosen by LD_LIBRARY_PATH, and both sides print the version
+ * they run on stderr.
+ *
+ * For every body size s (default: 0 1 33 34 255 256 8191 65536 1048576),
+ * REPS messages are exchanged; every frame's bytes are derived from
+ * (pattern, direction, size, index, frame) and checked on receipt, as are
+ * frame sizes, frame counts and ZMQ_RCVMORE (both zmq_msg_more and the
+ * socket option).  Frame shapes mix the body with a third-size frame and an
+ * empty frame, so the 33/34 (inline message) and 255/256 (long frame)
+ * boundaries appear at several positions of a multipart message.
+ *
+ *   reqrep:        REQ sends [s, s/3]; REP replies [s/3, 0, s].
+ *   dealer-router: DEALER (fixed binary routing id) sends REPS messages
+ *                  [s, 0, s/3] back to back; ROUTER (ROUTER_MANDATORY)
+ *                  checks the id frame and answers each with
+ *                  [id][s/3, s]; the DEALER then reads the REPS replies.
+ *   pushpull:      PUSH (client) sends [s, s/3] (odd index: [s, s/3, 0]);
+ *                  PULL (server) checks them.
+ *   pair:          both sides send REPS messages of size s at once
+ *                  (client [s, s/3], server [s/3, s, 0]), then both read.
+ *
+ * Except for pushpull (one-way by nature), the conversation ends with a
+ * one-frame "done" from the client that the server waits for, so the
+ * server never relies on its linger to deliver the last reply.
+ *
+ * Every blocking call is bounded (RCVTIMEO/SNDTIMEO) and an alarm bounds
+ * the whole run.  Exit 0 on success; 1 with a message on any mismatch. */
+#include <zmq.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REPS 3
+#define IO_TIMEOUT_MS 10000
+#define RUN_TIMEOUT_S 60
+#define MAX_FRAMES 4
+
+static const char *g_role = "?";
+static const char *g_pattern = "?";
+static char g_where[160] = "";
+
+#define DIE(...)                                                               \
+    do {                                                                       \
+        fprintf (stderr, "peer[%s %s] FAIL%s: ", g_role, g_pattern, g_where);  \
+        fprintf (stderr, __VA_ARGS__);                                         \
+        fprintf (stderr, "\n");                                                \
+        exit (1);                                                              \
+    } while (0)
+
+#define ZCHECK(expr)                                                           \
+    ({                                                                         \
+        int rc_ = (int) (expr);                                                \
+        if (rc_ == -1)                                                         \
+            DIE ("%s: %s (errno %d)", #expr, zmq_strerror (errno), errno);     \
+        rc_;                                                                   \
+    })
+
+static void on_alarm (int sig)
+{
+    (void) sig;
+    static const char msg[] = "peer: run timed out (watchdog)\n";
+    if (write (2, msg, sizeof msg - 1) < 0) {
+    }
+    _exit (3);
+}
+
+enum { P_REQREP = 1, P_DEALER_ROUTER, P_PUSHPULL, P_PAIR };
+enum { DIR_C2S = 0, DIR_S2C = 1 };
+
+typedef struct
+{
+    int n;
+    size_t len[MAX_FRAMES];
+} shape_t;
+
+static shape_t shape_of (int pattern, int dir, size_t s, int index)
+{
+    shape_t sh;
+    memset (&sh, 0, sizeof sh);
+    switch (pattern) {
+        case P_REQREP:
+            if (dir == DIR_C2S) {
+                sh.n = 2;
+                sh.len[0] = s;
+                sh.len[1] = s / 3;
+            } else {
+                sh.n = 3;
+                sh.len[0] = s / 3;
+                sh.len[1] = 0;
+                sh.len[2] = s;
+            }
+            break;
+        case P_DEALER_ROUTER:
+            if (dir == DIR_C2S) {
+                sh.n = 3;
+                sh.len[0] = s;
+                sh.len[1] = 0;
+                sh.len[2] = s / 3;
+            } else {
+                sh.n = 2;
+                sh.len[0] = s / 3;
+                sh.len[1] = s;
+            }
+            break;
+        case P_PUSHPULL:
+            sh.n = (index & 1) ? 3 : 2;
+            sh.len[0] = s;
+            sh.len[1] = s / 3;
+            sh.len[2] = 0;
+            break;
+        case P_PAIR:
+            if (dir == DIR_C2S) {
+                sh.n = 2;
+                sh.len[0] = s;
+                sh.len[1] = s / 3;
+            } else {
+                sh.n = 3;
+                sh.len[0] = s / 3;
+                sh.len[1] = s;
+                sh.len[2] = 0;
+            }
+            break;
+        default:
+            DIE ("bad pattern");
+    }
+    return sh;
+}
+
+/* Deterministic content: xorshift32 stream seeded from the frame's identity. */
+static void fill (unsigned char *buf, size_t len, int pattern, int dir,
+                  size_t s, int index, int frame)
+{
+    uint32_t x = (uint32_t) s * 2654435761u ^ (uint32_t) index * 40503u
+                 ^ (uint32_t) frame * 0x9e3779b9u ^ (uint32_t) dir * 0x5bd1e995u
+                 ^ (uint32_t) pattern * 0x27d4eb2du;
+    x = x ? x : 0x12345678u;
+    for (size_t j = 0; j < len; j++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[j] = (unsigned char) (x >> 11);
+    }
+}
+
+static unsigned char *g_buf; /* scratch for expected / outgoing content */
+
+static void send_frame (void *sock, const void *data, size_t len, int more)
+{
+    int rc = zmq_send (sock, data, len, more ? ZMQ_SNDMORE : 0);
+    if (rc == -1)
+        DIE ("zmq_send (%zu bytes%s): %s (errno %d)", len,
+             more ? ", SNDMORE" : "", zmq_strerror (errno), errno);
+    if ((size_t) rc != len)
+        DIE ("zmq_send (%zu bytes) returned %d", len, rc);
+}
+
+static void send_message (void *sock, int pattern, int dir, size_t s,
+                          int index)
+{
+    shape_t sh = shape_of (pattern, dir, s, index);
+    for (int f = 0; f < sh.n; f++) {
+        snprintf (g_where, sizeof g_where, " [send size %zu msg %d frame %d]",
+                  s, index, f);
+        fill (g_buf, sh.len[f], pattern, dir, s, index, f);
+        send_frame (sock, g_buf, sh.len[f], f + 1 < sh.n);
+    }
+    g_where[0] = '\0';
+}
+
+/* Receives one frame; checks its size, content (when want != NULL) and that
+ * more-flag equals want_more. */
+static void recv_frame (void *sock, const void *want, size_t want_len,
+                        int want_more)
+{
+    zmq_msg_t msg;
+    ZCHECK (zmq_msg_init (&msg));
+    int rc = zmq_msg_recv (&msg, sock, 0);
+    if (rc == -1)
+        DIE ("zmq_msg_recv: %s (errno %d)%s", zmq_strerror (errno), errno,
+             errno == EAGAIN ? " - timed out" : "");
+    size_t got = zmq_msg_size (&msg);
+    if ((size_t) rc != got)
+        DIE ("zmq_msg_recv returned %d but zmq_msg_size is %zu", rc, got);
+    if (got != want_len)
+        DIE ("frame size %zu, expected %zu", got, want_len);
+    if (want && got) {
+        const unsigned char *d = zmq_msg_data (&msg);
+        if (memcmp (d, want, got) != 0) {
+            size_t j = 0;
+            while (d[j] == ((const unsigned char *) want)[j])
+                j++;
+            DIE ("content differs at byte %zu of %zu (got 0x%02x, want "
+                 "0x%02x)",
+                 j, got, d[j], ((const unsigned char *) want)[j]);
+        }
+    }
+    int more = zmq_msg_more (&msg);
+    int opt = -1;
+    size_t optlen = sizeof opt;
+    ZCHECK (zmq_getsockopt (sock, ZMQ_RCVMORE, &opt, &optlen));
+    if (more != want_more || opt != want_more)
+        DIE ("more flag: zmq_msg_more %d, ZMQ_RCVMORE %d, expected %d", more,
+             opt, want_more);
+    ZCHECK (zmq_msg_close (&msg));
+}
+
+static void recv_message (void *sock, int pattern, int dir, size_t s,
+                          int index)
+{
+    shape_t sh = shape_of (pattern, dir, s, index);
+    for (int f = 0; f < sh.n; f++) {
+        snprintf (g_where, sizeof g_where, " [recv size %zu msg %d frame %d]",
+                  s, index, f);
+        fill (g_buf, sh.len[f], pattern, dir, s, index, f);
+        recv_frame (sock, g_buf, sh.len[f], f + 1 < sh.n);
+    }
+    g_where[0] = '\0';
+}
+
+static const unsigned char g_dealer_id[] = {'D', 'i', 0x00, 0xff, 0x80, '!'};
+static const char g_done[] = "done";
+
+static void send_done (void *sock)
+{
+    snprintf (g_where, sizeof g_where, " [send done]");
+    send_frame (sock, g_done, sizeof g_done - 1, 0);
+    g_where[0] = '\0';
+}
+
+static void recv_done (void *sock)
+{
+    snprintf (g_where, sizeof g_where, " [recv done]");
+    recv_frame (sock, g_done, sizeof g_done - 1, 0);
+    g_where[0] = '\0';
+}
+
+static void recv_id (void *sock)
+{
+    recv_frame (sock, g_dealer_id, sizeof g_dealer_id, 1);
+}
+
+static void set_int (void *sock, int opt, int val)
+{
+    ZCHECK (zmq_setsockopt (sock, opt, &val, sizeof val));
+}
+
+int main (int argc, char **argv)
+{
+    signal (SIGALRM, on_alarm);
+    alarm (RUN_TIMEOUT_S);
+    if (argc == 2 && strcmp (argv[1], "version") == 0) {
+        int ma, mi, pa;
+        zmq_version (&ma, &mi, &pa);
+        printf ("%d.%d.%d\n", ma, mi, pa);
+        return 0;
+    }
+    if (argc < 4) {
+        fprintf (stderr, "usage: %s server|client reqrep|dealer-router|"
+                         "pushpull|pair endpoint [sizes...]\n",
+                 argv[0]);
+        return 2;
+    }
+    g_role = argv[1];
+    g_pattern = argv[2];
+    const char *endpoint = argv[3];
+    int server;
+    if (strcmp (g_role, "server") == 0)
+        server = 1;
+    else if (strcmp (g_role, "client") == 0)
+        server = 0;
+    else
+        DIE ("unknown role");
+    int pattern;
+    if (strcmp (g_pattern, "reqrep") == 0)
+        pattern = P_REQREP;
+    else if (strcmp (g_pattern, "dealer-router") == 0)
+        pattern = P_DEALER_ROUTER;
+    else if (strcmp (g_pattern, "pushpull") == 0)
+        pattern = P_PUSHPULL;
+    else if (strcmp (g_pattern, "pair") == 0)
+        pattern = P_PAIR;
+    else
+        DIE ("unknown pattern");
+
+    static const size_t default_sizes[] = {0,   1,    33,    34,     255,
+                                           256, 8191, 65536, 1048576};
+    size_t nsizes = argc > 4 ? (size_t) (argc - 4)
+                             : sizeof default_sizes / sizeof *default_sizes;
+    size_t *sizes = calloc (nsizes, sizeof *sizes);
+    size_t max_size = 1;
+    for (size_t k = 0; k < nsizes; k++) {
+        if (argc > 4) {
+            char *end;
+            sizes[k] = strtoul (argv[4 + k], &end, 10);
+            if (*end || end == argv[4 + k])
+                DIE ("bad size %s", argv[4 + k]);
+        } else
+            sizes[k] = default_sizes[k];
+        if (sizes[k] > max_size)
+            max_size = sizes[k];
+    }
+    g_buf = malloc (max_size);
+    if (!sizes || !g_buf)
+        DIE ("out of memory");
+
+    int major, minor, patch;
+    zmq_version (&major, &minor, &patch);
+    fprintf (stderr, "peer[%s %s]: libzmq %d.%d.%d (pid %d)\n", g_role,
+             g_pattern, major, minor, patch, (int) getpid ());
+
+    void *ctx = zmq_ctx_new ();
+    if (!ctx)
+        DIE ("zmq_ctx_new: %s", zmq_strerror (errno));
+    int type;
+    switch (pattern) {
+        case P_REQREP:
+            type = server ? ZMQ_REP : ZMQ_REQ;
+            break;
+        case P_DEALER_ROUTER:
+            type = server ? ZMQ_ROUTER : ZMQ_DEALER;
+            break;
+        case P_PUSHPULL:
+            type = server ? ZMQ_PULL : ZMQ_PUSH;
+            break;
+        default:
+            type = ZMQ_PAIR;
+    }
+    void *sock = zmq_socket (ctx, type);
+    if (!sock)
+        DIE ("zmq_socket: %s (errno %d)", zmq_strerror (errno), errno);
+    set_int (sock, ZMQ_RCVTIMEO, IO_TIMEOUT_MS);
+    set_int (sock, ZMQ_SNDTIMEO, IO_TIMEOUT_MS);
+    if (pattern == P_DEALER_ROUTER && !server)
+        ZCHECK (zmq_setsockopt (sock, ZMQ_ROUTING_ID, g_dealer_id,
+                                sizeof g_dealer_id));
+    if (pattern == P_DEALER_ROUTER && server)
+        set_int (sock, ZMQ_ROUTER_MANDATORY, 1);
+
+    if (server) {
+        if (zmq_bind (sock, endpoint) == -1)
+            DIE ("zmq_bind (%s): %s (errno %d)", endpoint,
+                 zmq_strerror (errno), errno);
+        char ep[256];
+        size_t eplen = sizeof ep;
+        ZCHECK (zmq_getsockopt (sock, ZMQ_LAST_ENDPOINT, ep, &eplen));
+        printf ("%s\n", ep);
+        fflush (stdout);
+    } else {
+        if (zmq_connect (sock, endpoint) == -1)
+            DIE ("zmq_connect (%s): %s (errno %d)", endpoint,
+                 zmq_strerror (errno), errno);
+    }
+
+    for (size_t k = 0; k < nsizes; k++) {
+        size_t s = sizes[k];
+        switch (pattern) {
+            case P_REQREP:
+                for (int i = 0; i < REPS; i++) {
+                    if (server) {
+                        recv_message (sock, pattern, DIR_C2S, s, i);
+                        send_message (sock, pattern, DIR_S2C, s, i);
+                    } else {
+                        send_message (sock, pattern, DIR_C2S, s, i);
+                        recv_message (sock, pattern, DIR_S2C, s, i);
+                    }
+                }
+                break;
+            case P_DEALER_ROUTER:
+                if (server) {
+                    for (int i = 0; i < REPS; i++) {
+                        snprintf (g_where, sizeof g_where,
+                                  " [recv size %zu msg %d routing id]", s, i);
+                        recv_id (sock);
+                        recv_message (sock, pattern, DIR_C2S, s, i);
+                        snprintf (g_where, sizeof g_where,
+                                  " [send size %zu msg %d routing id]", s, i);
+                        send_frame (sock, g_dealer_id, sizeof g_dealer_id, 1);
+                        send_message (sock, pattern, DIR_S2C, s, i);
+                    }
+                } else {
+                    for (int i = 0; i < REPS; i++)
+                        send_message (sock, pattern, DIR_C2S, s, i);
+                    for (int i = 0; i < REPS; i++)
+                        recv_message (sock, pattern, DIR_S2C, s, i);
+                }
+                break;
+            case P_PUSHPULL:
+                for (int i = 0; i < REPS; i++) {
+                    if (server)
+                        recv_message (sock, pattern, DIR_C2S, s, i);
+                    else
+                        send_message (sock, pattern, DIR_C2S, s, i);
+                }
+                break;
+            case P_PAIR: {
+                int out = server ? DIR_S2C : DIR_C2S;
+                int in = server ? DIR_C2S : DIR_S2C;
+                for (int i = 0; i < REPS; i++)
+                    send_message (sock, pattern, out, s, i);
+                for (int i = 0; i < REPS; i++)
+                    recv_message (sock, pattern, in, s, i);
+                break;
+            }
+        }
+    }
+
+    //  Closing handshake (see header comment).
+    if (pattern != P_PUSHPULL) {
+        if (server) {
+            if (pattern == P_DEALER_ROUTER) {
+                snprintf (g_where, sizeof g_where, " [recv done routing id]");
+                recv_id (sock);
+            }
+            recv_done (sock);
+        } else {
+            send_done (sock);
+        }
+    }
+
+    //  Nothing unexpected left over.
+    {
+        char b[16];
+        if (pattern != P_PUSHPULL || server) {
+            if (zmq_recv (sock, b, sizeof b, ZMQ_DONTWAIT) != -1)
+                DIE ("unexpected extra message after the scenario");
+            if (errno != EAGAIN && errno != EFSM)
+                DIE ("final recv: %s (errno %d)", zmq_strerror (errno), errno);
+        }
+    }
+
+    //  Default linger: a client's last messages (pushpull data, "done") must
+    //  still be delivered after close.
+    ZCHECK (zmq_close (sock));
+    ZCHECK (zmq_ctx_term (ctx));
+    free (g_buf);
+    free (sizes);
+    fprintf (stderr, "peer[%s %s]: OK (%zu sizes x %d messages)\n", g_role,
+             g_pattern, nsizes, REPS);
+    return 0;
+}
