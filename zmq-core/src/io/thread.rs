@@ -25,9 +25,25 @@ use crate::msg::{flags, Metadata, Msg};
 use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
 use crate::socket::{Command, SocketMailbox, SocketType};
 use crate::transport::address::{resolve_host, IpcAddr, TcpConnect};
-use crate::zmtp::codec::{encode_frame, Decoder};
+use crate::zmtp::codec::{encode_frame, DecodeError, Decoder};
 use crate::zmtp::command::Command as ZmtpCommand;
-use crate::zmtp::handshake::{self, Handshake};
+use crate::zmtp::handshake::{self, Handshake, Wire};
+use crate::zmtp::v1::{self, V1Decoder};
+
+/// The frame decoder of the connection's ZMTP version.
+enum FrameDecoder {
+    V3(Decoder),
+    V1(V1Decoder),
+}
+
+impl FrameDecoder {
+    fn decode(&mut self, data: &[u8]) -> Result<(usize, Option<Msg>), DecodeError> {
+        match self {
+            FrameDecoder::V3(d) => d.decode(data),
+            FrameDecoder::V1(d) => d.decode(data),
+        }
+    }
+}
 
 const WAKER: Token = Token(usize::MAX);
 /// Bytes read from a stream at a time.
@@ -237,7 +253,10 @@ struct Engine {
     /// Still connecting (connect side): wait for writability.
     connecting: bool,
     handshake: Option<Handshake>,
-    decoder: Decoder,
+    decoder: FrameDecoder,
+    /// The framing negotiated (ZMTP 3 until the handshake says otherwise).
+    wire: Wire,
+    maxmsgsize: i64,
     inbuf: Vec<u8>,
     in_pos: usize,
     out: Vec<u8>,
@@ -288,7 +307,9 @@ impl Engine {
                 identity: options.routing_id.clone(),
                 metadata: options.metadata.clone(),
             })),
-            decoder: Decoder::new(options.maxmsgsize),
+            decoder: FrameDecoder::V3(Decoder::new(options.maxmsgsize)),
+            wire: Wire::V3,
+            maxmsgsize: options.maxmsgsize,
             inbuf: Vec::new(),
             in_pos: 0,
             out: Vec::with_capacity(WRITE_BATCH),
@@ -336,7 +357,7 @@ struct ListenerObj {
 }
 
 enum Object {
-    Listener(ListenerObj),
+    Listener(Box<ListenerObj>),
     Session(Box<Session>),
 }
 
@@ -467,7 +488,7 @@ impl Reactor {
             }
         };
         if registered.is_ok() {
-            entry.insert(Object::Listener(ListenerObj { spec, kind }));
+            entry.insert(Object::Listener(Box::new(ListenerObj { spec, kind })));
             self.accept(token.0);
         }
     }
@@ -656,11 +677,8 @@ impl Reactor {
 
     fn ready(&mut self, token: usize, readable: bool, writable: bool) {
         match self.objects.get_mut(token) {
-            Some(Object::Listener(_)) => {
-                if readable {
-                    self.accept(token);
-                }
-            }
+            Some(Object::Listener(_)) if readable => self.accept(token),
+            Some(Object::Listener(_)) => {}
             Some(Object::Session(s)) => {
                 let Some(engine) = s.engine.as_mut() else {
                     return;
@@ -749,6 +767,10 @@ impl Reactor {
         };
         s.timer_gen += 1; // cancels the handshake timer
         let engine = s.engine.as_mut().expect("handshaking engine");
+        engine.wire = peer.wire;
+        if peer.wire == Wire::V1 {
+            engine.decoder = FrameDecoder::V1(V1Decoder::new(engine.maxmsgsize));
+        }
         let mut md = Metadata::new();
         for (k, v) in &peer.properties {
             md.insert(k, v);
@@ -883,7 +905,7 @@ impl Reactor {
             .collect();
         for token in tokens {
             match self.objects.remove(token) {
-                Object::Listener(l) => self.close_listener(l),
+                Object::Listener(l) => self.close_listener(*l),
                 Object::Session(s) => {
                     self.objects.insert_at(token, Object::Session(s));
                     self.remove_session(token);
@@ -1000,6 +1022,9 @@ impl Session {
                 continue;
             };
             if frame.flags() & flags::COMMAND != 0 {
+                if engine.wire != Wire::V3 {
+                    return Err(Closed::Protocol);
+                }
                 match ZmtpCommand::load(frame.data()) {
                     Ok(ZmtpCommand::Ping { context, .. }) => {
                         ZmtpCommand::Pong(context).encode(&mut engine.out);
@@ -1040,7 +1065,7 @@ impl Session {
                         continue;
                     }
                     engine.out_more = msg.more();
-                    encode_frame(&mut engine.out, &msg);
+                    encode_wire(engine.wire, &mut engine.out, &msg);
                 }
                 if pipe.is_in_closed() {
                     self.closing = true;
@@ -1070,7 +1095,7 @@ impl Session {
                                 continue;
                             }
                             engine.out_more = msg.more();
-                            encode_frame(&mut engine.out, &msg);
+                            encode_wire(engine.wire, &mut engine.out, &msg);
                         }
                         if pipe.is_in_closed() {
                             self.closing = true;
@@ -1086,6 +1111,14 @@ impl Session {
             return Err(Closed::Finished);
         }
         Ok(())
+    }
+}
+
+/// Encodes a message frame in the connection's framing.
+fn encode_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
+    match wire {
+        Wire::V1 => v1::encode_frame(out, msg),
+        Wire::V2 | Wire::V3 => encode_frame(out, msg),
     }
 }
 

@@ -582,7 +582,7 @@ impl Socket {
 
     fn endpoints_forget_pipe(&mut self, end: u64) {
         self.endpoints
-            .retain(|(_, ep)| !(ep.pipe_end() == Some(end) && !ep.is_bound()));
+            .retain(|(_, ep)| ep.pipe_end() != Some(end) || ep.is_bound());
     }
 
     /// Adds a pipe for a new connection of this socket and returns the

@@ -8,9 +8,22 @@
 //! Sans-IO: bytes in with [`Handshake::handle_input`], bytes out with
 //! [`Handshake::take_output`].
 
+use crate::msg::Msg;
 use crate::socket::SocketType;
-use crate::zmtp::codec::{DecodeError, Decoder};
+use crate::zmtp::codec::{encode_frame, DecodeError, Decoder};
 use crate::zmtp::command::Command;
+use crate::zmtp::v1::{self, V1Decoder};
+
+/// The framing a connection uses once the handshake is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// ZMTP 1.0 (RFC 13): length-prefixed frames, no greeting.
+    V1,
+    /// ZMTP 2.0 (RFC 15): ZMTP 3 data frames, no commands.
+    V2,
+    /// ZMTP 3.0/3.1.
+    V3,
+}
 
 /// Bytes in a ZMTP 3 greeting.
 pub const GREETING_LEN: usize = 64;
@@ -31,13 +44,16 @@ pub struct Config {
 /// What the peer told us.
 #[derive(Clone, Debug)]
 pub struct PeerInfo {
-    pub socket_type: SocketType,
+    /// The peer's type (unknown for ZMTP 1.0 peers).
+    pub socket_type: Option<SocketType>,
     /// The peer's `Identity` property (empty if none).
     pub identity: Vec<u8>,
     /// Every property of the peer's READY, for `zmq_msg_gets`.
     pub properties: Vec<(String, Vec<u8>)>,
     /// The peer's ZMTP minor version (3.0 or 3.1).
     pub minor: u8,
+    /// The framing to use from now on.
+    pub wire: Wire,
 }
 
 /// Why a handshake failed; the libzmq protocol error code goes to monitors.
@@ -75,7 +91,23 @@ enum Phase {
     Greeting,
     /// Greetings exchanged; waiting for the peer's READY.
     Ready(Decoder),
+    /// A ZMTP 1.0/2.0 peer: waiting for its identity, its first frame.
+    Legacy(Wire, LegacyDecoder),
     Done(PeerInfo),
+}
+
+enum LegacyDecoder {
+    V1(V1Decoder),
+    V2(Decoder),
+}
+
+impl LegacyDecoder {
+    fn decode(&mut self, data: &[u8]) -> Result<(usize, Option<Msg>), DecodeError> {
+        match self {
+            LegacyDecoder::V1(d) => d.decode(data),
+            LegacyDecoder::V2(d) => d.decode(data),
+        }
+    }
 }
 
 /// One side of a handshake.
@@ -86,6 +118,8 @@ pub struct Handshake {
     received: usize,
     sent_major: bool,
     sent_rest: bool,
+    /// Bytes in the peer's greeting, once its revision is known.
+    greeting_len: usize,
     phase: Phase,
 }
 
@@ -105,6 +139,7 @@ impl Handshake {
             received: 0,
             sent_major: false,
             sent_rest: false,
+            greeting_len: GREETING_LEN,
             phase: Phase::Greeting,
         }
     }
@@ -135,20 +170,67 @@ impl Handshake {
             match &mut self.phase {
                 Phase::Done(_) => return Ok(used),
                 Phase::Greeting => {
-                    let take = (GREETING_LEN - self.received).min(data.len() - used);
+                    // Byte by byte up to the revision (it decides how long
+                    // the greeting is), then the rest in one go.
+                    let target = if self.received <= SIGNATURE_LEN {
+                        self.received + 1
+                    } else {
+                        self.greeting_len
+                    };
+                    let take = (target - self.received).min(data.len() - used);
                     self.greeting[self.received..self.received + take]
                         .copy_from_slice(&data[used..used + take]);
                     self.received += take;
                     used += take;
-                    self.advance_greeting()?;
-                    if self.received < GREETING_LEN {
-                        return Ok(used);
+                    if let Some(legacy) = self.advance_greeting()? {
+                        self.phase = legacy;
+                        continue;
+                    }
+                    if self.received < self.greeting_len || take == 0 {
+                        if take == 0 {
+                            return Ok(used);
+                        }
+                        continue;
+                    }
+                    if self.greeting_len < GREETING_LEN {
+                        // ZMTP 1.0/2.0 with a versioned greeting: identities
+                        // are exchanged as first frames.
+                        let wire = if self.greeting[10] == 0 {
+                            Wire::V1
+                        } else {
+                            Wire::V2
+                        };
+                        self.send_identity_frame(wire);
+                        self.phase = Phase::Legacy(wire, legacy_decoder(wire));
+                        continue;
                     }
                     if self.greeting[MECHANISM] != *mechanism_field(b"NULL") {
                         return Err(HandshakeError::MechanismMismatch);
                     }
                     self.send_ready();
                     self.phase = Phase::Ready(Decoder::new(64 * 1024));
+                }
+                Phase::Legacy(wire, decoder) => {
+                    let wire = *wire;
+                    let (n, frame) = decoder
+                        .decode(&data[used..])
+                        .map_err(|DecodeError::TooLarge| HandshakeError::Malformed)?;
+                    used += n;
+                    let Some(identity) = frame else {
+                        return Ok(used);
+                    };
+                    let socket_type = if self.received >= 12 && self.greeting[0] == 0xFF {
+                        SocketType::from_raw(i32::from(self.greeting[11]))
+                    } else {
+                        None
+                    };
+                    self.phase = Phase::Done(PeerInfo {
+                        socket_type,
+                        identity: identity.data().to_vec(),
+                        properties: Vec::new(),
+                        minor: 0,
+                        wire,
+                    });
                 }
                 Phase::Ready(decoder) => {
                     let (n, frame) = decoder
@@ -168,32 +250,61 @@ impl Handshake {
         }
     }
 
-    /// Sends the parts of our greeting that the peer's bytes so far allow.
-    fn advance_greeting(&mut self) -> Result<(), HandshakeError> {
-        if self.received >= 1 && self.greeting[0] != 0xFF {
-            return Err(HandshakeError::UnsupportedVersion(1));
+    /// Sends the parts of our greeting that the peer's bytes so far allow;
+    /// returns the legacy phase when the peer turns out to be unversioned.
+    fn advance_greeting(&mut self) -> Result<Option<Phase>, HandshakeError> {
+        // "An unversioned peer" (libzmq): its first byte is not 0xFF, or the
+        // tenth has bit 0 clear. Its bytes so far are its identity frame,
+        // and our signature reads to it as the header of ours.
+        let unversioned = (self.received >= 1 && self.greeting[0] != 0xFF)
+            || (self.received >= SIGNATURE_LEN && self.greeting[9] & 0x01 == 0);
+        if unversioned {
+            self.out.extend_from_slice(&self.config.identity);
+            let mut decoder = V1Decoder::new(64 * 1024);
+            let (_, frame) = decoder
+                .decode(&self.greeting[..self.received])
+                .map_err(|_| HandshakeError::Malformed)?;
+            let phase = match frame {
+                Some(identity) => Phase::Done(PeerInfo {
+                    socket_type: None,
+                    identity: identity.data().to_vec(),
+                    properties: Vec::new(),
+                    minor: 0,
+                    wire: Wire::V1,
+                }),
+                None => Phase::Legacy(Wire::V1, LegacyDecoder::V1(decoder)),
+            };
+            return Ok(Some(phase));
         }
-        if self.received >= SIGNATURE_LEN {
-            if self.greeting[9] & 0x01 == 0 {
-                return Err(HandshakeError::UnsupportedVersion(1));
-            }
-            if !self.sent_major {
-                self.out.push(3);
-                self.sent_major = true;
-            }
+        if self.received >= SIGNATURE_LEN && !self.sent_major {
+            self.out.push(3);
+            self.sent_major = true;
         }
         if self.received > SIGNATURE_LEN && !self.sent_rest {
-            let major = self.greeting[10];
-            if major < 3 {
-                return Err(HandshakeError::UnsupportedVersion(major));
+            let revision = self.greeting[10];
+            if revision < 3 {
+                // ZMTP 1.0 (revision 0) or 2.0 (revision 1): our socket
+                // type completes a 12-byte greeting.
+                self.out.push(self.config.socket_type as i32 as u8);
+                self.greeting_len = 12;
+            } else {
+                self.out.push(1); // ZMTP 3.1
+                self.out.extend_from_slice(mechanism_field(b"NULL"));
+                self.out.push(0); // as-server: not with NULL
+                self.out.extend_from_slice(&[0u8; 31]);
             }
-            self.out.push(1); // ZMTP 3.1
-            self.out.extend_from_slice(mechanism_field(b"NULL"));
-            self.out.push(0); // as-server: not with NULL
-            self.out.extend_from_slice(&[0u8; 31]);
             self.sent_rest = true;
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// Sends our routing id as the first frame, in the peer's framing.
+    fn send_identity_frame(&mut self, wire: Wire) {
+        let identity = Msg::from_vec(self.config.identity.clone());
+        match wire {
+            Wire::V1 => v1::encode_frame(&mut self.out, &identity),
+            _ => encode_frame(&mut self.out, &identity),
+        }
     }
 
     fn send_ready(&mut self) {
@@ -228,15 +339,23 @@ impl Handshake {
                     .map(|(_, v)| v.clone())
                     .unwrap_or_default();
                 Ok(PeerInfo {
-                    socket_type: ty,
+                    socket_type: Some(ty),
                     identity,
                     properties: props,
                     minor: self.greeting[11],
+                    wire: Wire::V3,
                 })
             }
             Command::Error(reason) => Err(HandshakeError::PeerError(reason)),
             _ => Err(HandshakeError::UnexpectedCommand),
         }
+    }
+}
+
+fn legacy_decoder(wire: Wire) -> LegacyDecoder {
+    match wire {
+        Wire::V1 => LegacyDecoder::V1(V1Decoder::new(64 * 1024)),
+        _ => LegacyDecoder::V2(Decoder::new(64 * 1024)),
     }
 }
 
@@ -280,9 +399,10 @@ mod tests {
         let mut a = Handshake::new(config(SocketType::Dealer, b"D1"));
         let mut b = Handshake::new(config(SocketType::Router, b""));
         drive(&mut a, &mut b).unwrap();
-        assert_eq!(a.peer().unwrap().socket_type, SocketType::Router);
+        assert_eq!(a.peer().unwrap().socket_type, Some(SocketType::Router));
         let pb = b.peer().unwrap();
-        assert_eq!(pb.socket_type, SocketType::Dealer);
+        assert_eq!(pb.socket_type, Some(SocketType::Dealer));
+        assert_eq!(pb.wire, Wire::V3);
         assert_eq!(pb.identity, b"D1");
         assert_eq!(pb.minor, 1);
     }
@@ -333,13 +453,48 @@ mod tests {
         assert!(a.peer().is_some());
     }
 
+    /// A ZMTP 2.0 peer (RFC 15): 12-byte greeting with its socket type, then
+    /// its identity as a first frame.
     #[test]
-    fn old_and_foreign_peers_fail_cleanly() {
-        let mut a = Handshake::new(config(SocketType::Pair, b""));
+    fn zmtp_2_0_peer() {
+        let mut a = Handshake::new(config(SocketType::Dealer, b"me"));
+        let mut out = Vec::new();
+        a.take_output(&mut out);
+        let mut peer = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0x01, 0x06];
+        peer.extend_from_slice(b"\x00\x03bob\x00\x02hi");
+        let used = a.handle_input(&peer).unwrap();
+        assert_eq!(&peer[used..], b"\x00\x02hi");
+        let p = a.peer().unwrap();
         assert_eq!(
-            a.handle_input(b"\x01\x00"),
-            Err(HandshakeError::UnsupportedVersion(1))
+            (p.wire, p.socket_type),
+            (Wire::V2, Some(SocketType::Router))
         );
+        assert_eq!(p.identity, b"bob");
+        out.clear();
+        a.take_output(&mut out);
+        // Major version, our type, then our identity frame.
+        assert_eq!(out, b"\x03\x05\x00\x02me");
+    }
+
+    /// An unversioned ZMTP 1.0 peer (RFC 13): its identity frame comes first.
+    #[test]
+    fn zmtp_1_0_peer() {
+        let mut a = Handshake::new(config(SocketType::Pair, b"me"));
+        let mut out = Vec::new();
+        a.take_output(&mut out);
+        // Our signature is read by it as a frame header of length 3.
+        assert_eq!(out, [0xFF, 0, 0, 0, 0, 0, 0, 0, 3, 0x7F]);
+        let used = a.handle_input(b"\x04\x00bob\x03\x00hi").unwrap();
+        assert_eq!(used, 5);
+        let p = a.peer().unwrap();
+        assert_eq!((p.wire, p.identity.as_slice()), (Wire::V1, &b"bob"[..]));
+        out.clear();
+        a.take_output(&mut out);
+        assert_eq!(out, b"me");
+    }
+
+    #[test]
+    fn foreign_mechanism_fails_cleanly() {
         let mut b = Handshake::new(config(SocketType::Pair, b""));
         let mut greeting = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0];
         greeting.extend_from_slice(b"PLAIN\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");

@@ -7,3 +7,4 @@
 pub mod codec;
 pub mod command;
 pub mod handshake;
+pub mod v1;
