@@ -1051,28 +1051,40 @@ impl Session {
         Ok(None)
     }
 
-    /// Fills the output from the pipe and writes it out.
-    fn write_output(&mut self) -> Result<(), Closed> {
+    /// Moves messages from the pipe into the output buffer, up to a batch.
+    fn fill_output(&mut self) {
         let engine = self.engine.as_mut().expect("checked by pump");
-        if engine.handshake.is_none() {
-            if let Some(pipe) = self.pipe.as_mut() {
-                while engine.out.len() - engine.out_pos < WRITE_BATCH {
-                    let Some(msg) = pipe.read() else {
-                        break;
-                    };
-                    if self.skip_out_rest {
-                        self.skip_out_rest = msg.more();
-                        continue;
-                    }
-                    engine.out_more = msg.more();
-                    encode_wire(engine.wire, &mut engine.out, &msg);
-                }
-                if pipe.is_in_closed() {
-                    self.closing = true;
-                }
-            }
+        let Some(pipe) = self.pipe.as_mut() else {
+            return;
+        };
+        if engine.handshake.is_some() {
+            return;
         }
-        while engine.out_pos < engine.out.len() {
+        while engine.out.len() - engine.out_pos < WRITE_BATCH {
+            let Some(msg) = pipe.read() else {
+                break;
+            };
+            if self.skip_out_rest {
+                self.skip_out_rest = msg.more();
+                continue;
+            }
+            engine.out_more = msg.more();
+            encode_wire(engine.wire, &mut engine.out, &msg);
+        }
+        if pipe.is_in_closed() {
+            self.closing = true;
+        }
+    }
+
+    /// Fills the output from the pipe and writes it out, refilling as the
+    /// stream takes it.
+    fn write_output(&mut self) -> Result<(), Closed> {
+        self.fill_output();
+        loop {
+            let engine = self.engine.as_mut().expect("checked by pump");
+            if engine.out_pos == engine.out.len() {
+                break;
+            }
             match engine.stream.write(&engine.out[engine.out_pos..]) {
                 Ok(0) => return Err(Closed::Dropped),
                 Ok(n) => engine.out_pos += n,
@@ -1083,27 +1095,10 @@ impl Session {
             if engine.out_pos == engine.out.len() {
                 engine.out.clear();
                 engine.out_pos = 0;
-                // Refill: the pipe may hold more.
-                if let Some(pipe) = self.pipe.as_mut() {
-                    if engine.handshake.is_none() {
-                        while engine.out.len() < WRITE_BATCH {
-                            let Some(msg) = pipe.read() else {
-                                break;
-                            };
-                            if self.skip_out_rest {
-                                self.skip_out_rest = msg.more();
-                                continue;
-                            }
-                            engine.out_more = msg.more();
-                            encode_wire(engine.wire, &mut engine.out, &msg);
-                        }
-                        if pipe.is_in_closed() {
-                            self.closing = true;
-                        }
-                    }
-                }
+                self.fill_output();
             }
         }
+        let engine = self.engine.as_mut().expect("checked by pump");
         // Done only when the handshake is over, the socket's delimiter has
         // been read and everything before it written.
         let drained = self.pipe.as_ref().is_some_and(|p| p.is_in_closed());

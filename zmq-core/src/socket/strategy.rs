@@ -8,6 +8,14 @@ use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::socket::Pipes;
 
+/// Takes the current pipe out of a rotation (it went asleep or away).
+fn drop_current(active: &mut Vec<usize>, current: &mut usize) {
+    active.swap_remove(*current);
+    if *current >= active.len() {
+        *current = 0;
+    }
+}
+
 /// Fair queueing over the pipes that have something to read.
 #[derive(Debug, Default)]
 pub struct Fq {
@@ -58,10 +66,7 @@ impl Fq {
             // Empty (now asleep) or closed: drop it from the rotation. A pipe
             // never runs dry in the middle of a message.
             debug_assert!(!self.more);
-            self.active.swap_remove(self.current);
-            if self.current >= self.active.len() {
-                self.current = 0;
-            }
+            drop_current(&mut self.active, &mut self.current);
         }
         Err(Error::Again)
     }
@@ -79,10 +84,7 @@ impl Fq {
             if pipes[key].check_read() {
                 return true;
             }
-            self.active.swap_remove(self.current);
-            if self.current >= self.active.len() {
-                self.current = 0;
-            }
+            drop_current(&mut self.active, &mut self.current);
         }
         false
     }
@@ -156,10 +158,7 @@ impl Lb {
                     }
                 }
             }
-            self.active.swap_remove(self.current);
-            if self.current >= self.active.len() {
-                self.current = 0;
-            }
+            drop_current(&mut self.active, &mut self.current);
         }
         Err(Error::Again)
     }
@@ -177,10 +176,7 @@ impl Lb {
             if pipes[key].check_write() {
                 return true;
             }
-            self.active.swap_remove(self.current);
-            if self.current >= self.active.len() {
-                self.current = 0;
-            }
+            drop_current(&mut self.active, &mut self.current);
         }
         false
     }
