@@ -26,7 +26,7 @@ static void wait_reconnected (void *server, void *client)
     int64_t deadline = test_now_ms () + 5000;
     int sent = 0;
     while (1) {
-        char s[16];
+        char s[32];
         snprintf (s, sizeof s, "probe%d", sent++);
         SEND_STR (client, s, ZMQ_DONTWAIT);
         if (test_wait_readable (server, 50))
