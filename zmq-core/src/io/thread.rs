@@ -43,6 +43,21 @@ impl FrameDecoder {
             FrameDecoder::V1(d) => d.decode(data),
         }
     }
+
+    /// Space to read a large body's next bytes into, if in one.
+    fn body_space(&mut self) -> Option<&mut [u8]> {
+        match self {
+            FrameDecoder::V3(d) => d.body_space(DIRECT_BODY, DIRECT_READ_MAX),
+            FrameDecoder::V1(_) => None,
+        }
+    }
+
+    fn commit_body(&mut self, offered: usize, used: usize) -> Option<Msg> {
+        match self {
+            FrameDecoder::V3(d) => d.commit_body(offered, used),
+            FrameDecoder::V1(_) => None,
+        }
+    }
 }
 
 const WAKER: Token = Token(usize::MAX);
@@ -50,6 +65,11 @@ const WAKER: Token = Token(usize::MAX);
 const READ_CHUNK: usize = 64 * 1024;
 /// Output is written once this much is batched (or the pipe runs dry).
 const WRITE_BATCH: usize = 64 * 1024;
+/// Bodies at least this large go to and from the stream directly: written
+/// from the message after their header, read into the message's buffer.
+const DIRECT_BODY: usize = 256 * 1024;
+/// The most a direct read asks for at once.
+const DIRECT_READ_MAX: usize = 4 * 1024 * 1024;
 
 /// What a session needs to know of its socket's options.
 #[derive(Clone, Debug)]
@@ -268,6 +288,8 @@ struct Engine {
     in_more: bool,
     /// In the middle of a multipart message towards the peer.
     out_more: bool,
+    /// A large body being written straight from its message (after `out`).
+    out_body: Option<(Msg, usize)>,
     /// For REQ sockets: where we are in the expected reply envelope.
     req_state: ReqState,
 }
@@ -318,6 +340,7 @@ impl Engine {
             pending_in: None,
             in_more: false,
             out_more: false,
+            out_body: None,
             req_state: ReqState::Bottom,
         }
     }
@@ -965,6 +988,28 @@ impl Session {
             if engine.pending_in.is_some() {
                 return Ok(None); // stalled until the socket reads
             }
+            let pipe = self.pipe.as_mut().filter(|_| engine.handshake.is_none());
+            if let Some(pipe) = pipe {
+                // In a large body: read straight into it, no bounce buffer.
+                if let Some(space) = engine.decoder.body_space() {
+                    let offered = space.len();
+                    let result = engine.stream.read(space);
+                    let n = *result.as_ref().unwrap_or(&0);
+                    let frame = engine.decoder.commit_body(offered, n);
+                    match result {
+                        Ok(0) => return Err(Closed::Dropped),
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => return Err(Closed::Dropped),
+                    }
+                    if let Some(frame) = frame {
+                        deliver(engine, pipe, self.spec.options.socket_type, frame)?;
+                        pipe.flush();
+                    }
+                    continue;
+                }
+            }
             engine.inbuf.clear();
             engine.in_pos = 0;
             engine.inbuf.resize(READ_CHUNK, 0);
@@ -1018,30 +1063,11 @@ impl Session {
                 .decode(&engine.inbuf[engine.in_pos..])
                 .map_err(|_| Closed::Protocol)?;
             engine.in_pos += n;
-            let Some(mut frame) = frame else {
+            let Some(frame) = frame else {
                 continue;
             };
-            if frame.flags() & flags::COMMAND != 0 {
-                if engine.wire != Wire::V3 {
-                    return Err(Closed::Protocol);
-                }
-                match ZmtpCommand::load(frame.data()) {
-                    Ok(ZmtpCommand::Ping { context, .. }) => {
-                        ZmtpCommand::Pong(context).encode(&mut engine.out);
-                    }
-                    Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Protocol),
-                    Ok(_) => {}
-                }
-                continue;
-            }
-            if self.spec.options.socket_type == SocketType::Req {
-                engine.req_state = engine.req_state.next(&frame).ok_or(Closed::Protocol)?;
-            }
-            if let Some(md) = &engine.metadata {
-                frame.set_metadata(md.clone());
-            }
             pushed = true;
-            if !push_frame(pipe, engine, frame) {
+            if !deliver(engine, pipe, self.spec.options.socket_type, frame)? {
                 break;
             }
         }
@@ -1057,7 +1083,7 @@ impl Session {
         let Some(pipe) = self.pipe.as_mut() else {
             return;
         };
-        if engine.handshake.is_some() {
+        if engine.handshake.is_some() || engine.out_body.is_some() {
             return;
         }
         while engine.out.len() - engine.out_pos < WRITE_BATCH {
@@ -1069,6 +1095,12 @@ impl Session {
                 continue;
             }
             engine.out_more = msg.more();
+            if msg.size() >= DIRECT_BODY {
+                // Header now; the body goes out from the message itself.
+                encode_header_wire(engine.wire, &mut engine.out, &msg);
+                engine.out_body = Some((msg, 0));
+                break;
+            }
             encode_wire(engine.wire, &mut engine.out, &msg);
         }
         if pipe.is_in_closed() {
@@ -1082,20 +1114,35 @@ impl Session {
         self.fill_output();
         loop {
             let engine = self.engine.as_mut().expect("checked by pump");
-            if engine.out_pos == engine.out.len() {
-                break;
-            }
-            match engine.stream.write(&engine.out[engine.out_pos..]) {
-                Ok(0) => return Err(Closed::Dropped),
-                Ok(n) => engine.out_pos += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(Closed::Dropped),
-            }
-            if engine.out_pos == engine.out.len() {
+            let (buf, body) = if engine.out_pos < engine.out.len() {
+                (&engine.out[engine.out_pos..], false)
+            } else if let Some((msg, off)) = &engine.out_body {
+                (&msg.data()[*off..], true)
+            } else {
                 engine.out.clear();
                 engine.out_pos = 0;
                 self.fill_output();
+                let engine = self.engine.as_mut().expect("checked by pump");
+                if engine.out.is_empty() && engine.out_body.is_none() {
+                    break;
+                }
+                continue;
+            };
+            match engine.stream.write(buf) {
+                Ok(0) if !buf.is_empty() => return Err(Closed::Dropped),
+                Ok(n) => {
+                    if !body {
+                        engine.out_pos += n;
+                    } else if let Some((msg, off)) = &mut engine.out_body {
+                        *off += n;
+                        if *off == msg.size() {
+                            engine.out_body = None;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(Closed::Dropped),
             }
         }
         let engine = self.engine.as_mut().expect("checked by pump");
@@ -1106,6 +1153,47 @@ impl Session {
             return Err(Closed::Finished);
         }
         Ok(())
+    }
+}
+
+/// Hands a decoded frame on: commands are answered or refused, data goes to
+/// the pipe with the connection's metadata. Returns `false` when the pipe is
+/// full (input stalls).
+fn deliver(
+    engine: &mut Engine,
+    pipe: &mut Pipe,
+    socket_type: SocketType,
+    mut frame: Msg,
+) -> Result<bool, Closed> {
+    if frame.flags() & flags::COMMAND != 0 {
+        if engine.wire != Wire::V3 {
+            return Err(Closed::Protocol);
+        }
+        match ZmtpCommand::load(frame.data()) {
+            Ok(ZmtpCommand::Ping { context, .. }) => {
+                ZmtpCommand::Pong(context).encode(&mut engine.out);
+            }
+            Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Protocol),
+            Ok(_) => {}
+        }
+        return Ok(true);
+    }
+    if socket_type == SocketType::Req {
+        engine.req_state = engine.req_state.next(&frame).ok_or(Closed::Protocol)?;
+    }
+    if let Some(md) = &engine.metadata {
+        frame.set_metadata(md.clone());
+    }
+    Ok(push_frame(pipe, engine, frame))
+}
+
+/// Encodes a message frame's header in the connection's framing.
+fn encode_header_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
+    match wire {
+        Wire::V1 => v1::encode_header(out, msg.size(), msg.more()),
+        Wire::V2 | Wire::V3 => {
+            crate::zmtp::codec::encode_header(out, msg.size(), msg.more(), false)
+        }
     }
 }
 

@@ -154,6 +154,37 @@ fn apply_flags(frame: &mut Msg, wire_flags: u8) {
     }
 }
 
+impl Decoder {
+    /// When in the middle of a body with at least `min` bytes still to come,
+    /// extends the body's buffer by up to `max` bytes (zeroed) and returns
+    /// that space, so the caller can read the peer's bytes straight into it.
+    /// Growth stays bounded by what actually arrives: the buffer is never
+    /// extended by more than it already holds (or `min`).
+    pub fn body_space(&mut self, min: usize, max: usize) -> Option<&mut [u8]> {
+        let State::Body { size, body, .. } = &mut self.state else {
+            return None;
+        };
+        let remaining = *size - body.len();
+        if remaining < min {
+            return None;
+        }
+        let chunk = remaining.min(max.max(body.len()).max(min));
+        let old = body.len();
+        body.resize(old + chunk, 0);
+        Some(&mut body[old..])
+    }
+
+    /// After [`Decoder::body_space`]: `used` bytes of that space were
+    /// filled; returns the frame if the body is now complete.
+    pub fn commit_body(&mut self, offered: usize, used: usize) -> Option<Msg> {
+        if let State::Body { body, .. } = &mut self.state {
+            let len = body.len() - (offered - used);
+            body.truncate(len);
+        }
+        self.decode(&[]).ok().and_then(|(_, frame)| frame)
+    }
+}
+
 /// Appends the header of a frame of `size` bytes to `out`.
 pub fn encode_header(out: &mut Vec<u8>, size: usize, more: bool, command: bool) {
     let mut f = 0u8;
@@ -253,6 +284,28 @@ mod tests {
             Decoder::new(-1).decode(&bad),
             Err(DecodeError::TooLarge)
         ));
+    }
+
+    #[test]
+    fn bodies_read_in_place() {
+        let mut wire = Vec::new();
+        encode_header(&mut wire, 200_000, false, false);
+        let mut d = Decoder::new(-1);
+        assert!(d.decode(&wire).unwrap().1.is_none());
+        let mut total = 0;
+        let frame = loop {
+            let space = d.body_space(1024, 65536).expect("in a body");
+            let n = space.len().min(70_000);
+            space[..n].fill(5);
+            total += n;
+            let offered = space.len();
+            if let Some(f) = d.commit_body(offered, n) {
+                break f;
+            }
+        };
+        assert_eq!((total, frame.size()), (200_000, 200_000));
+        assert!(frame.data().iter().all(|&b| b == 5));
+        assert!(d.body_space(1, 1).is_none());
     }
 
     #[test]

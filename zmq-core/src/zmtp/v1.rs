@@ -120,16 +120,21 @@ impl V1Decoder {
     }
 }
 
-/// Appends a whole ZMTP 1.0 frame to `out`.
-pub fn encode_frame(out: &mut Vec<u8>, msg: &Msg) {
-    let len = msg.size() as u64 + 1;
+/// Appends the header (length and flags) of a ZMTP 1.0 frame to `out`.
+pub fn encode_header(out: &mut Vec<u8>, size: usize, more: bool) {
+    let len = size as u64 + 1;
     if len < 255 {
         out.push(len as u8);
     } else {
         out.push(0xFF);
         out.extend_from_slice(&len.to_be_bytes());
     }
-    out.push(if msg.more() { 0x01 } else { 0x00 });
+    out.push(if more { 0x01 } else { 0x00 });
+}
+
+/// Appends a whole ZMTP 1.0 frame to `out`.
+pub fn encode_frame(out: &mut Vec<u8>, msg: &Msg) {
+    encode_header(out, msg.size(), msg.more());
     out.extend_from_slice(msg.data());
 }
 
