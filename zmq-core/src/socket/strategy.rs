@@ -8,57 +8,97 @@ use crate::error::{Error, Result};
 use crate::msg::Msg;
 use crate::socket::Pipes;
 
-/// Takes the current pipe out of a rotation (it went asleep or away).
-fn drop_current(active: &mut Vec<usize>, current: &mut usize) {
-    active.swap_remove(*current);
-    if *current >= active.len() {
-        *current = 0;
+/// The pipes taking turns, and whose turn it is. Pipes that went asleep (or
+/// away) leave the rotation and rejoin when activated.
+#[derive(Debug, Default)]
+struct Rotation {
+    active: Vec<usize>,
+    current: usize,
+}
+
+impl Rotation {
+    fn attach(&mut self, key: usize) {
+        if !self.active.contains(&key) {
+            self.active.push(key);
+        }
+    }
+
+    /// Removes a pipe; returns whether it was the current one.
+    fn remove(&mut self, key: usize) -> bool {
+        let Some(i) = self.active.iter().position(|&k| k == key) else {
+            return false;
+        };
+        self.active.remove(i);
+        let was_current = i == self.current;
+        if i < self.current {
+            self.current -= 1;
+        }
+        if self.current >= self.active.len() {
+            self.current = 0;
+        }
+        was_current
+    }
+
+    /// The current pipe, if any.
+    fn current(&self) -> Option<usize> {
+        self.active.get(self.current).copied()
+    }
+
+    /// Passes the turn to the next pipe.
+    fn advance(&mut self) {
+        self.current = (self.current + 1) % self.active.len();
+    }
+
+    /// Takes the current pipe out (it went asleep or away).
+    fn drop_current(&mut self) {
+        self.active.swap_remove(self.current);
+        if self.current >= self.active.len() {
+            self.current = 0;
+        }
+    }
+
+    /// Whether some pipe is `ready`, dropping those that are not on the way.
+    fn any_ready(&mut self, mut ready: impl FnMut(usize) -> bool) -> bool {
+        while let Some(key) = self.current() {
+            if ready(key) {
+                return true;
+            }
+            self.drop_current();
+        }
+        false
     }
 }
 
 /// Fair queueing over the pipes that have something to read.
 #[derive(Debug, Default)]
 pub struct Fq {
-    /// Pipes that are (believed) readable; asleep ones are removed.
-    active: Vec<usize>,
-    current: usize,
-    /// In the middle of a multipart message from `active[current]`.
+    rotation: Rotation,
+    /// In the middle of a multipart message from the current pipe.
     more: bool,
 }
 
 impl Fq {
     pub fn attach(&mut self, key: usize) {
-        if !self.active.contains(&key) {
-            self.active.push(key);
-        }
+        self.rotation.attach(key);
     }
 
     pub fn activated(&mut self, key: usize) {
-        self.attach(key);
+        self.rotation.attach(key);
     }
 
     pub fn terminated(&mut self, key: usize) {
-        if let Some(i) = self.active.iter().position(|&k| k == key) {
-            self.active.remove(i);
-            if i < self.current {
-                self.current -= 1;
-            } else if i == self.current {
-                self.more = false;
-            }
-            if self.current >= self.active.len() {
-                self.current = 0;
-            }
+        if self.rotation.remove(key) {
+            self.more = false;
         }
     }
 
-    /// Reads the next frame, from the pipe in `*from`.
+    /// Reads the next frame; returns the pipe it came from.
     pub fn recv_pipe(&mut self, pipes: &mut Pipes, msg: &mut Msg) -> Result<usize> {
-        while !self.active.is_empty() {
-            let key = self.active[self.current];
+        while let Some(key) = self.rotation.current() {
             if let Some(frame) = pipes[key].read() {
                 self.more = frame.more();
                 if !self.more {
-                    self.current = (self.current + 1) % self.active.len();
+                    self.rotation.advance();
                 }
                 *msg = frame;
                 return Ok(key);
@@ -66,7 +106,7 @@ impl Fq {
             // Empty (now asleep) or closed: drop it from the rotation. A pipe
             // never runs dry in the middle of a message.
             debug_assert!(!self.more);
-            drop_current(&mut self.active, &mut self.current);
+            self.rotation.drop_current();
         }
         Err(Error::Again)
     }
@@ -76,26 +116,15 @@ impl Fq {
     }
 
     pub fn has_in(&mut self, pipes: &mut Pipes) -> bool {
-        if self.more {
-            return true;
-        }
-        while !self.active.is_empty() {
-            let key = self.active[self.current];
-            if pipes[key].check_read() {
-                return true;
-            }
-            drop_current(&mut self.active, &mut self.current);
-        }
-        false
+        self.more || self.rotation.any_ready(|key| pipes[key].check_read())
     }
 }
 
 /// Load balancing over the pipes that have room.
 #[derive(Debug, Default)]
 pub struct Lb {
-    active: Vec<usize>,
-    current: usize,
-    /// In the middle of a multipart message to `active[current]`.
+    rotation: Rotation,
+    /// In the middle of a multipart message to the current pipe.
     more: bool,
     /// The pipe of the current message went away: drop its remaining frames.
     dropping: bool,
@@ -103,27 +132,16 @@ pub struct Lb {
 
 impl Lb {
     pub fn attach(&mut self, key: usize) {
-        if !self.active.contains(&key) {
-            self.active.push(key);
-        }
+        self.rotation.attach(key);
     }
 
     pub fn activated(&mut self, key: usize) {
-        self.attach(key);
+        self.rotation.attach(key);
     }
 
     pub fn terminated(&mut self, key: usize) {
-        if let Some(i) = self.active.iter().position(|&k| k == key) {
-            if i == self.current && self.more {
-                self.dropping = true;
-            }
-            self.active.remove(i);
-            if i < self.current {
-                self.current -= 1;
-            }
-            if self.current >= self.active.len() {
-                self.current = 0;
-            }
+        if self.rotation.remove(key) && self.more {
+            self.dropping = true;
         }
     }
 
@@ -135,8 +153,7 @@ impl Lb {
             *msg = Msg::new();
             return Ok(None);
         }
-        while !self.active.is_empty() {
-            let key = self.active[self.current];
+        while let Some(key) = self.rotation.current() {
             if self.more || pipes[key].check_write() {
                 let more = msg.more();
                 match pipes[key].write(std::mem::take(msg)) {
@@ -144,7 +161,7 @@ impl Lb {
                         self.more = more;
                         if !more {
                             pipes[key].flush();
-                            self.current = (self.current + 1) % self.active.len();
+                            self.rotation.advance();
                         }
                         return Ok(Some(key));
                     }
@@ -158,7 +175,7 @@ impl Lb {
                     }
                 }
             }
-            drop_current(&mut self.active, &mut self.current);
+            self.rotation.drop_current();
         }
         Err(Error::Again)
     }
@@ -168,16 +185,28 @@ impl Lb {
     }
 
     pub fn has_out(&mut self, pipes: &mut Pipes) -> bool {
-        if self.more {
-            return true;
+        self.more || self.rotation.any_ready(|key| pipes[key].check_write())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_keeps_turns_across_removal() {
+        let mut r = Rotation::default();
+        for k in [1, 2, 3] {
+            r.attach(k);
         }
-        while !self.active.is_empty() {
-            let key = self.active[self.current];
-            if pipes[key].check_write() {
-                return true;
-            }
-            drop_current(&mut self.active, &mut self.current);
-        }
-        false
+        r.advance();
+        assert_eq!(r.current(), Some(2));
+        assert!(!r.remove(1));
+        assert_eq!(r.current(), Some(2));
+        assert!(r.remove(2));
+        assert_eq!(r.current(), Some(3));
+        assert!(r.any_ready(|k| k == 3));
+        assert!(!r.any_ready(|_| false));
+        assert_eq!(r.current(), None);
     }
 }
