@@ -7,4 +7,5 @@
 pub mod codec;
 pub mod command;
 pub mod handshake;
+mod hostile;
 pub mod v1;
