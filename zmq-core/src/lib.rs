@@ -16,6 +16,7 @@ pub mod socket;
 mod sys;
 pub mod timers;
 pub mod transport;
+mod ypipe;
 pub mod z85;
 pub mod zmtp;
 

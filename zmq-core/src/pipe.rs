@@ -1,14 +1,16 @@
 //! Pipes: the bidirectional message channel between a socket and a session
 //! (or between two sockets, for inproc).
 //!
-//! libzmq: src/pipe.cpp, src/ypipe.hpp. Each direction is a queue written by
-//! one end and read by the other. The writer batches messages locally and
-//! publishes only complete (multipart) messages, under one short lock per
-//! batch; the reader takes the whole published batch into a local cache, again
-//! under one lock. Both ends fall asleep explicitly: a reader that finds the
-//! queue empty, or a writer that finds it full (HWM), marks itself asleep
-//! under that lock, and the other end wakes it with a [`PipeEvent`] when it
-//! changes that. So notifications (and the eventfd writes behind them) happen
+//! libzmq: src/pipe.cpp, src/ypipe.hpp. Each direction is a lock-free
+//! single-producer single-consumer queue ([`YPipe`]) written by one end and
+//! read by the other. The writer batches messages locally and publishes only
+//! complete (multipart) messages; the reader takes what is published into a
+//! local cache. Both ends fall asleep explicitly: a reader that finds the
+//! queue empty, or a writer that finds it full (HWM), raises its flag, and
+//! the other end wakes it with a [`PipeEvent`]. Each side publishes first,
+//! then, after a SeqCst fence, looks at the other's flag: one of them always
+//! sees the other, so no wake-up is lost, and the common case (nobody asleep)
+//! costs one fence. Notifications (and the eventfd writes behind them) happen
 //! only on those transitions, never per message.
 //!
 //! Closing: an end that is done writes a delimiter after its last message; the
@@ -16,10 +18,11 @@
 //! (linger 0) instead discards what the peer has not read yet.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::msg::{flags, Msg};
+use crate::ypipe::YPipe;
 
 /// What the owner of a pipe end is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,35 +45,27 @@ pub trait PipeWaker: Send + Sync {
     fn wake(&self, event: PipeEvent);
 }
 
+/// One direction: the items, and the flags and counters of both ends.
 #[derive(Default)]
-struct QueueState {
-    items: VecDeque<Msg>,
-    reader_asleep: bool,
-    writer_asleep: bool,
-    /// Complete messages the reader has taken (for the writer's HWM).
-    msgs_read: u64,
-    /// The reader closed without draining: nothing written is wanted.
-    reader_gone: bool,
-    /// The writer closed hard (linger 0): the reader drops what is left.
-    hard_closed: bool,
-    /// The writer has closed (its delimiter is queued, or it closed hard).
-    writer_closed: bool,
-}
-
 struct Queue {
-    state: Mutex<QueueState>,
+    items: YPipe<Msg>,
+    reader_asleep: AtomicBool,
+    writer_asleep: AtomicBool,
+    /// Complete messages the reader has taken (for the writer's HWM).
+    msgs_read: AtomicU64,
+    /// The reader closed without draining: nothing written is wanted.
+    reader_gone: AtomicBool,
+    /// The writer closed hard (linger 0): the reader drops what is left.
+    hard_closed: AtomicBool,
+    /// The writer has closed (its delimiter is queued, or it closed hard).
+    writer_closed: AtomicBool,
 }
 
-impl Queue {
-    fn new() -> Queue {
-        Queue {
-            state: Mutex::new(QueueState::default()),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
+/// After publishing: clears `flag` and reports whether it was raised. The
+/// fence orders our publication before the look at the other side's flag.
+fn take_flag(flag: &AtomicBool) -> bool {
+    fence(Ordering::SeqCst);
+    flag.load(Ordering::Relaxed) && flag.swap(false, Ordering::SeqCst)
 }
 
 /// State shared by the two ends: queue `s` is written by end `s`.
@@ -150,7 +145,7 @@ impl Pipe {
     pub fn pair(hwms: [u64; 2]) -> (Pipe, Pipe) {
         let base = NEXT_PIPE_ID.fetch_add(2, Ordering::Relaxed);
         let shared = Arc::new(Shared {
-            queues: [Queue::new(), Queue::new()],
+            queues: [Queue::default(), Queue::default()],
             wakers: [Mutex::new(None), Mutex::new(None)],
             ids: [base, base + 1],
             linger: [AtomicI32::new(-1), AtomicI32::new(-1)],
@@ -234,18 +229,24 @@ impl Pipe {
         if hwm == 0 || self.msgs_written - self.peer_msgs_read < hwm {
             return true;
         }
-        let mut q = self.shared.queues[self.side].lock();
-        self.peer_msgs_read = q.msgs_read;
-        if q.reader_gone {
-            drop(q);
+        let q = &self.shared.queues[self.side];
+        self.peer_msgs_read = q.msgs_read.load(Ordering::Acquire);
+        if q.reader_gone.load(Ordering::Acquire) {
             self.mark_peer_gone();
             return false;
         }
         if self.msgs_written - self.peer_msgs_read < hwm {
             return true;
         }
-        q.writer_asleep = true;
-        drop(q);
+        // Full: fall asleep, then look again, so a reader that published
+        // progress in between either sees our flag or is seen here.
+        q.writer_asleep.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        self.peer_msgs_read = q.msgs_read.load(Ordering::Acquire);
+        if self.msgs_written - self.peer_msgs_read < hwm {
+            q.writer_asleep.store(false, Ordering::Relaxed);
+            return true;
+        }
         self.out_active = false;
         false
     }
@@ -279,18 +280,26 @@ impl Pipe {
         if self.complete == 0 {
             return false;
         }
-        let mut q = self.shared.queues[self.side].lock();
-        if q.reader_gone {
-            drop(q);
-            self.mark_peer_gone();
+        let q = &self.shared.queues[self.side];
+        if q.reader_gone.load(Ordering::Acquire) {
             self.pending.clear();
             self.complete = 0;
+            self.mark_peer_gone();
             return false;
         }
-        q.items.extend(self.pending.drain(..self.complete));
+        for msg in self.pending.drain(..self.complete) {
+            // SAFETY: this end is the queue's only writer.
+            unsafe { q.items.push(msg) };
+        }
         self.complete = 0;
-        let wake = std::mem::take(&mut q.reader_asleep);
-        drop(q);
+        // SAFETY: as above.
+        unsafe { q.items.publish() };
+        self.wake_reader()
+    }
+
+    /// After publishing: wakes the reader if it fell asleep.
+    fn wake_reader(&self) -> bool {
+        let wake = take_flag(&self.shared.queues[self.side].reader_asleep);
         if wake {
             self.shared.wake(1 - self.side, PipeEventKind::ActivateRead);
         }
@@ -299,7 +308,10 @@ impl Pipe {
 
     /// Messages written (complete) and not yet read by the peer.
     pub fn outstanding(&self) -> u64 {
-        self.msgs_written - self.shared.queues[self.side].lock().msgs_read
+        self.msgs_written
+            - self.shared.queues[self.side]
+                .msgs_read
+                .load(Ordering::Acquire)
     }
 
     // ---- reading -------------------------------------------------------
@@ -320,27 +332,44 @@ impl Pipe {
         }
     }
 
-    /// Takes the published batch into the local cache; publishes progress.
+    /// Takes what is published into the local cache; publishes progress.
     fn refill(&mut self) {
-        let mut q = self.shared.queues[1 - self.side].lock();
-        if q.hard_closed {
-            q.items.clear();
+        let inq = 1 - self.side;
+        if self.shared.queues[inq].hard_closed.load(Ordering::Acquire) {
+            self.drain_queue();
             self.cache.clear();
             self.cache.push_back(Msg::delimiter());
-        } else if q.items.is_empty() {
-            q.reader_asleep = true;
-            self.in_active = false;
-        } else {
-            std::mem::swap(&mut self.cache, &mut q.items);
+        } else if !self.take_published() {
+            // Empty: fall asleep, then look again, so a writer that
+            // published in between either sees our flag or is seen here.
+            self.shared.queues[inq]
+                .reader_asleep
+                .store(true, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            if self.take_published() {
+                self.shared.queues[inq]
+                    .reader_asleep
+                    .store(false, Ordering::Relaxed);
+            } else {
+                self.in_active = false;
+            }
         }
-        q.msgs_read = self.msgs_read;
-        self.read_since_publish = 0;
-        let wake = std::mem::take(&mut q.writer_asleep);
-        drop(q);
-        if wake {
-            self.shared
-                .wake(1 - self.side, PipeEventKind::ActivateWrite);
-        }
+        self.publish_read();
+    }
+
+    /// Moves every published item into the cache; whether any came.
+    fn take_published(&mut self) -> bool {
+        let q = &self.shared.queues[1 - self.side];
+        // SAFETY: this end is the queue's only reader.
+        unsafe { q.items.pop_all(&mut self.cache) > 0 }
+    }
+
+    /// Drops everything published to us.
+    fn drain_queue(&mut self) {
+        let q = &self.shared.queues[1 - self.side];
+        let mut dropped = VecDeque::new();
+        // SAFETY: this end is the queue's only reader.
+        unsafe { q.items.pop_all(&mut dropped) };
     }
 
     /// Reads one frame. `None` when empty (the end is then asleep) or when the
@@ -371,12 +400,10 @@ impl Pipe {
 
     /// Tells the writer how far we have read, waking it if it was full.
     fn publish_read(&mut self) {
-        let mut q = self.shared.queues[1 - self.side].lock();
-        q.msgs_read = self.msgs_read;
+        let q = &self.shared.queues[1 - self.side];
+        q.msgs_read.store(self.msgs_read, Ordering::Release);
         self.read_since_publish = 0;
-        let wake = std::mem::take(&mut q.writer_asleep);
-        drop(q);
-        if wake {
+        if take_flag(&q.writer_asleep) {
             self.shared
                 .wake(1 - self.side, PipeEventKind::ActivateWrite);
         }
@@ -402,12 +429,19 @@ impl Pipe {
     /// Whether the peer has closed its side (even if its delimiter has not
     /// been read yet).
     pub fn is_peer_closed(&self) -> bool {
-        self.in_closed || self.shared.queues[1 - self.side].lock().writer_closed
+        self.in_closed
+            || self.shared.queues[1 - self.side]
+                .writer_closed
+                .load(Ordering::Acquire)
     }
 
     /// Whether the peer has stopped reading.
     pub fn is_peer_gone(&mut self) -> bool {
-        if !self.peer_gone && self.shared.queues[self.side].lock().reader_gone {
+        if !self.peer_gone
+            && self.shared.queues[self.side]
+                .reader_gone
+                .load(Ordering::Acquire)
+        {
             self.peer_gone = true;
         }
         self.peer_gone
@@ -442,16 +476,19 @@ impl Pipe {
         }
         self.rollback();
         self.out_closed = true;
-        let mut q = self.shared.queues[self.side].lock();
-        q.items.extend(self.pending.drain(..));
-        self.complete = 0;
-        q.items.push_back(Msg::delimiter());
-        q.writer_closed = true;
-        let wake = std::mem::take(&mut q.reader_asleep);
-        drop(q);
-        if wake {
-            self.shared.wake(1 - self.side, PipeEventKind::ActivateRead);
+        let q = &self.shared.queues[self.side];
+        for msg in self.pending.drain(..) {
+            // SAFETY: this end is the queue's only writer.
+            unsafe { q.items.push(msg) };
         }
+        self.complete = 0;
+        q.writer_closed.store(true, Ordering::Release);
+        // SAFETY: as above.
+        unsafe {
+            q.items.push(Msg::delimiter());
+            q.items.publish();
+        }
+        self.wake_reader();
     }
 
     /// Ends writing at once (linger 0): what the peer has not read is dropped.
@@ -459,15 +496,16 @@ impl Pipe {
         self.out_closed = true;
         self.pending.clear();
         self.complete = 0;
-        let mut q = self.shared.queues[self.side].lock();
-        q.hard_closed = true;
-        q.writer_closed = true;
-        q.items.clear();
-        let wake = std::mem::take(&mut q.reader_asleep);
-        drop(q);
-        if wake {
-            self.shared.wake(1 - self.side, PipeEventKind::ActivateRead);
+        let q = &self.shared.queues[self.side];
+        q.hard_closed.store(true, Ordering::Release);
+        q.writer_closed.store(true, Ordering::Release);
+        // A delimiter wakes a reader that waits for data.
+        // SAFETY: this end is the queue's only writer.
+        unsafe {
+            q.items.push(Msg::delimiter());
+            q.items.publish();
         }
+        self.wake_reader();
     }
 
     /// Ends reading: the peer's writes are discarded from now on and a peer
@@ -475,11 +513,10 @@ impl Pipe {
     pub fn close_read(&mut self) {
         self.in_closed = true;
         self.cache.clear();
-        let mut q = self.shared.queues[1 - self.side].lock();
-        let was_gone = std::mem::replace(&mut q.reader_gone, true);
-        q.items.clear();
-        q.writer_asleep = false;
-        drop(q);
+        self.drain_queue();
+        let q = &self.shared.queues[1 - self.side];
+        let was_gone = q.reader_gone.swap(true, Ordering::SeqCst);
+        q.writer_asleep.store(false, Ordering::Relaxed);
         // Always tell the writer, asleep or not: its next send must not go
         // into a pipe nobody reads.
         if !was_gone {
