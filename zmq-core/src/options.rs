@@ -404,8 +404,10 @@ impl Options {
             SockOpt::OutBatchSize => self.out_batch_size,
             SockOpt::ReconnectStop => self.reconnect_stop,
             SockOpt::Priority => self.priority,
-            // Only the NULL mechanism exists in this build so far.
-            SockOpt::Mechanism => 0,
+            // Only the NULL mechanism exists in this build so far, so no
+            // socket is a PLAIN server; classic sockets are not thread-safe.
+            SockOpt::Mechanism | SockOpt::PlainServer | SockOpt::ThreadSafe => 0,
+            SockOpt::PlainUsername | SockOpt::PlainPassword => return put_string(out, b""),
             SockOpt::BindToDevice => return put_string(out, &self.bindtodevice),
             SockOpt::SocksProxy => return put_string(out, &self.socks_proxy),
             SockOpt::SocksUsername => return put_string(out, &self.socks_username),

@@ -179,6 +179,11 @@ impl Pipe {
         self.shared.ids[self.side]
     }
 
+    /// The other end's id.
+    pub fn peer_id(&self) -> u64 {
+        self.shared.ids[1 - self.side]
+    }
+
     /// Sets who is woken for this end. Until set, events for it are lost, so
     /// the new owner must then check the pipe itself (as attaching does).
     pub fn set_waker(&self, waker: Arc<dyn PipeWaker>) {

@@ -372,6 +372,8 @@ struct Session {
     skip_out_rest: bool,
     /// Invalidates timers set before the last state change.
     timer_gen: u64,
+    /// Completed handshakes (a connecter's later ones are reconnections).
+    handshakes: u32,
 }
 
 struct ListenerObj {
@@ -547,6 +549,7 @@ impl Reactor {
                         linger_started: false,
                         skip_out_rest: false,
                         timer_gen: 0,
+                        handshakes: 0,
                     };
                     let key = self.objects.insert(Object::Session(Box::new(session)));
                     self.attach_engine(key, stream, false);
@@ -594,6 +597,7 @@ impl Reactor {
             linger_started: false,
             skip_out_rest: false,
             timer_gen: 0,
+            handshakes: 0,
         };
         let token = self.objects.insert(Object::Session(Box::new(session)));
         if let Some(Object::Session(s)) = self.objects.get_mut(token) {
@@ -804,7 +808,13 @@ impl Reactor {
         // libzmq's private property behind ZMQ_SRCFD.
         md.insert("__fd", engine.stream.raw_fd().to_string().as_bytes());
         engine.metadata = Some(Arc::new(md));
-        if s.pipe.is_none() {
+        if let Some(pipe) = &s.pipe {
+            if s.handshakes > 0 {
+                // A reconnection on a pipe that outlived the last one: the
+                // socket re-sends what the new peer must know (subscriptions).
+                s.spec.socket.0.send(Command::Hiccup(pipe.peer_id()));
+            }
+        } else {
             // Accepted (or immediate) connections get their pipe now.
             let o = &s.spec.options;
             let (mine, theirs) = Pipe::pair([o.rcvhwm.max(0) as u64, o.sndhwm.max(0) as u64]);
@@ -812,6 +822,7 @@ impl Reactor {
             s.pipe = Some(mine);
             s.spec.socket.0.send(Command::Attach(theirs));
         }
+        s.handshakes += 1;
         if s.spec.options.socket_type.recv_routing_id() {
             let mut id = Msg::from_vec(peer.identity.clone());
             id.set_flags(flags::ROUTING_ID);
@@ -1174,6 +1185,13 @@ fn deliver(
                 ZmtpCommand::Pong(context).encode(&mut engine.out);
             }
             Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Protocol),
+            // ZMTP 3.1 subscriptions reach the socket as RFC 29 messages.
+            Ok(ZmtpCommand::Subscribe(topic)) => {
+                return Ok(push_frame(pipe, engine, subscription(true, &topic)));
+            }
+            Ok(ZmtpCommand::Cancel(topic)) => {
+                return Ok(push_frame(pipe, engine, subscription(false, &topic)));
+            }
             Ok(_) => {}
         }
         return Ok(true);
@@ -1185,6 +1203,14 @@ fn deliver(
         frame.set_metadata(md.clone());
     }
     Ok(push_frame(pipe, engine, frame))
+}
+
+/// `\x01topic` or `\x00topic`.
+fn subscription(subscribe: bool, topic: &[u8]) -> Msg {
+    let mut body = Vec::with_capacity(topic.len() + 1);
+    body.push(subscribe as u8);
+    body.extend_from_slice(topic);
+    Msg::from_vec(body)
 }
 
 /// Encodes a message frame's header in the connection's framing.

@@ -122,7 +122,10 @@ impl SocketType {
     /// Whether this implementation has the pattern yet.
     pub fn is_implemented(self) -> bool {
         use SocketType::*;
-        matches!(self, Pair | Req | Rep | Dealer | Router | Pull | Push)
+        matches!(
+            self,
+            Pair | Pub | Sub | Req | Rep | Dealer | Router | Pull | Push
+        )
     }
 }
 
@@ -135,6 +138,8 @@ pub enum Command {
     Attach(Pipe),
     /// The context is terminating: blocking calls end with `ETERM`.
     Stop,
+    /// The connection behind a pipe was re-established (the end's id).
+    Hiccup(u64),
 }
 
 /// A socket's mailbox; it wakes the socket for its pipes too.
@@ -288,7 +293,7 @@ impl Socket {
         if self.ctx_terminated {
             return Err(Error::Term);
         }
-        if let Some(result) = self.pattern.setsockopt(option, value) {
+        if let Some(result) = self.pattern.setsockopt(&mut self.pipes, option, value) {
             return result;
         }
         self.options.set(option, value)?;
@@ -371,6 +376,11 @@ impl Socket {
                 Command::Pipe(event) => self.pipe_event(event),
                 Command::Attach(pipe) => self.attach_pipe(pipe, false),
                 Command::Stop => self.ctx_terminated = true,
+                Command::Hiccup(end) => {
+                    if let Some(key) = self.pipes.key_of(end) {
+                        self.pattern.hiccuped(&mut self.pipes, key);
+                    }
+                }
             }
         }
         if self.ctx_terminated {

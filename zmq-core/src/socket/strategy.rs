@@ -210,3 +210,59 @@ mod tests {
         assert_eq!(r.current(), None);
     }
 }
+
+/// Distribution to every pipe in a set (libzmq: src/dist.cpp). A pipe
+/// without room loses the whole message; the sender never blocks.
+#[derive(Debug, Default)]
+pub struct Dist {
+    pipes: Vec<usize>,
+    /// The pipes taking the message in progress, fixed at its first frame.
+    current: Vec<usize>,
+    more: bool,
+}
+
+impl Dist {
+    pub fn attach(&mut self, key: usize) {
+        if !self.pipes.contains(&key) {
+            self.pipes.push(key);
+        }
+    }
+
+    pub fn terminated(&mut self, key: usize) {
+        self.pipes.retain(|&k| k != key);
+        self.current.retain(|&k| k != key);
+    }
+
+    /// Sends a frame to the pipes `selected` chooses (asked at the first
+    /// frame of each message only).
+    pub fn send(
+        &mut self,
+        pipes: &mut Pipes,
+        msg: &mut Msg,
+        mut selected: impl FnMut(usize) -> bool,
+    ) {
+        if !self.more {
+            self.current.clear();
+            for &key in &self.pipes {
+                if selected(key) && pipes[key].check_write() {
+                    self.current.push(key);
+                }
+            }
+        }
+        let more = msg.more();
+        let msg = std::mem::take(msg);
+        let n = self.current.len();
+        let mut msg = Some(msg);
+        for (i, &key) in self.current.iter().enumerate() {
+            let frame = if i + 1 == n {
+                msg.take().expect("last pipe takes the original")
+            } else {
+                msg.as_mut().expect("kept until the last").share()
+            };
+            if pipes[key].write(frame).is_ok() && !more {
+                pipes[key].flush();
+            }
+        }
+        self.more = more;
+    }
+}
