@@ -385,6 +385,15 @@ impl Msg {
         }
     }
 
+    /// An RFC 29 subscription message: `\x01topic` subscribes, `\x00topic`
+    /// cancels (ZMTP 3.1 SUBSCRIBE/CANCEL commands are taken in this form).
+    pub fn subscription(subscribe: bool, topic: &[u8]) -> Msg {
+        let mut body = Vec::with_capacity(topic.len() + 1);
+        body.push(subscribe as u8);
+        body.extend_from_slice(topic);
+        Msg::from_vec(body)
+    }
+
     /// A message over constant memory (`zmq_send_const`).
     ///
     /// # Safety

@@ -1187,10 +1187,10 @@ fn deliver(
             Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Protocol),
             // ZMTP 3.1 subscriptions reach the socket as RFC 29 messages.
             Ok(ZmtpCommand::Subscribe(topic)) => {
-                return Ok(push_frame(pipe, engine, subscription(true, &topic)));
+                return Ok(push_frame(pipe, engine, Msg::subscription(true, &topic)));
             }
             Ok(ZmtpCommand::Cancel(topic)) => {
-                return Ok(push_frame(pipe, engine, subscription(false, &topic)));
+                return Ok(push_frame(pipe, engine, Msg::subscription(false, &topic)));
             }
             Ok(_) => {}
         }
@@ -1203,14 +1203,6 @@ fn deliver(
         frame.set_metadata(md.clone());
     }
     Ok(push_frame(pipe, engine, frame))
-}
-
-/// `\x01topic` or `\x00topic`.
-fn subscription(subscribe: bool, topic: &[u8]) -> Msg {
-    let mut body = Vec::with_capacity(topic.len() + 1);
-    body.push(subscribe as u8);
-    body.extend_from_slice(topic);
-    Msg::from_vec(body)
 }
 
 /// Encodes a message frame's header in the connection's framing.

@@ -782,15 +782,6 @@ impl Pattern for Rep {
 
 // ---- PUB / SUB ------------------------------------------------------------
 
-/// A subscription message: `\x01topic` subscribes, `\x00topic` cancels
-/// (RFC 29; ZMTP 3.1 SUBSCRIBE/CANCEL commands arrive in this form too).
-fn subscription_msg(subscribe: bool, topic: &[u8]) -> Msg {
-    let mut body = Vec::with_capacity(topic.len() + 1);
-    body.push(subscribe as u8);
-    body.extend_from_slice(topic);
-    Msg::from_vec(body)
-}
-
 /// Counted prefix subscriptions.
 #[derive(Debug, Default)]
 struct Topics(Vec<(Vec<u8>, u32)>);
@@ -945,7 +936,7 @@ impl Pattern for Sub {
     fn write_activated(&mut self, _: &mut Pipes, _: usize) {}
     fn hiccuped(&mut self, pipes: &mut Pipes, key: usize) {
         for (topic, _) in &self.topics.0 {
-            Sub::send_to(pipes, key, subscription_msg(true, topic));
+            Sub::send_to(pipes, key, Msg::subscription(true, topic));
         }
     }
     fn send(&mut self, _: &mut Pipes, _: &mut Msg) -> Result<()> {
@@ -988,7 +979,7 @@ impl Pattern for Sub {
         };
         if changed {
             for &key in &self.pipes {
-                Sub::send_to(pipes, key, subscription_msg(subscribe, value));
+                Sub::send_to(pipes, key, Msg::subscription(subscribe, value));
             }
         }
         Some(Ok(()))
