@@ -338,11 +338,6 @@ impl Ctx {
         Ok(st.io[i].shared.clone())
     }
 
-    /// Whether shutdown or termination has begun.
-    pub fn is_terminating(&self) -> bool {
-        self.state().terminating
-    }
-
     /// Stops the context without waiting (`zmq_ctx_shutdown`): new sockets are
     /// refused with `Term`, and blocking calls end with `Term`.
     pub fn shutdown(&self) {

@@ -311,14 +311,6 @@ impl Pipe {
         wake
     }
 
-    /// Messages written (complete) and not yet read by the peer.
-    pub fn outstanding(&self) -> u64 {
-        self.msgs_written
-            - self.shared.queues[self.side]
-                .msgs_read
-                .load(Ordering::Acquire)
-    }
-
     // ---- reading -------------------------------------------------------
 
     /// Whether a message can be read now (libzmq: `check_read`). When the
@@ -528,11 +520,6 @@ impl Pipe {
             self.shared
                 .wake(1 - self.side, PipeEventKind::ActivateWrite);
         }
-    }
-
-    /// Both directions are finished: the pipe can be forgotten.
-    pub fn is_finished(&mut self) -> bool {
-        self.in_closed && (self.out_closed || self.is_peer_gone())
     }
 }
 

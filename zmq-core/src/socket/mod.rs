@@ -331,7 +331,7 @@ impl Socket {
         if self.ctx_terminated {
             return Err(Error::Term);
         }
-        self.process_commands(false)?;
+        self.process_commands()?;
         Ok(self.events())
     }
 
@@ -390,7 +390,7 @@ impl Socket {
     }
 
     /// Handles pending commands without waiting.
-    pub(crate) fn process_commands(&mut self, _throttle: bool) -> Result<()> {
+    pub(crate) fn process_commands(&mut self) -> Result<()> {
         self.process_commands_until(None)
     }
 
@@ -457,7 +457,7 @@ impl Socket {
         if self.ctx_terminated {
             return Err(Error::Term);
         }
-        self.process_commands(true)?;
+        self.process_commands()?;
         msg.reset_flags(flags::MORE);
         if flags_ & send_flags::SNDMORE != 0 {
             msg.set_flags(flags::MORE);
@@ -488,7 +488,7 @@ impl Socket {
         if self.ctx_terminated {
             return Err(Error::Term);
         }
-        self.process_commands(true)?;
+        self.process_commands()?;
         match self.recv_once(msg) {
             Err(Error::Again) => {}
             other => return other,
@@ -528,7 +528,7 @@ impl Socket {
         if self.ctx_terminated {
             return Err(Error::Term);
         }
-        self.process_commands(false)?;
+        self.process_commands()?;
         let (resolved, ep) = crate::transport::bind(self, endpoint)?;
         self.options.last_endpoint = resolved.clone();
         self.endpoints.push((resolved, ep));
@@ -540,7 +540,7 @@ impl Socket {
         if self.ctx_terminated {
             return Err(Error::Term);
         }
-        self.process_commands(false)?;
+        self.process_commands()?;
         let ep = crate::transport::connect(self, endpoint)?;
         self.options.last_endpoint = endpoint.to_owned();
         self.endpoints.push((endpoint.to_owned(), ep));
@@ -561,7 +561,7 @@ impl Socket {
         if self.ctx_terminated {
             return Err(Error::Term);
         }
-        self.process_commands(false)?;
+        self.process_commands()?;
         crate::transport::check_endpoint_syntax(endpoint)?;
         // Every endpoint made with this string goes (libzmq: the whole range).
         let (matching, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.endpoints)
@@ -650,13 +650,6 @@ impl Socket {
             pipe.close_read();
         }
         self.ctx.socket_closed(self.id);
-    }
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        // Sockets leave through `close`; this only guards against leaks in
-        // tests that drop one.
     }
 }
 

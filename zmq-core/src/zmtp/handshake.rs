@@ -59,8 +59,6 @@ pub struct PeerInfo {
 /// Why a handshake failed; the libzmq protocol error code goes to monitors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HandshakeError {
-    /// The peer speaks ZMTP 1.0 or 2.0, which this build does not.
-    UnsupportedVersion(u8),
     /// The peer's greeting names another security mechanism.
     MechanismMismatch,
     /// A malformed command, or a frame that is not one.
@@ -77,7 +75,6 @@ impl HandshakeError {
     /// libzmq's `ZMQ_PROTOCOL_ERROR_*` value for monitor events.
     pub fn protocol_error_code(&self) -> u32 {
         match self {
-            HandshakeError::UnsupportedVersion(_) => 0x1000_0000,
             HandshakeError::MechanismMismatch => 0x1100_0002,
             HandshakeError::Malformed => 0x1000_0011,
             HandshakeError::UnexpectedCommand => 0x1000_0001,
