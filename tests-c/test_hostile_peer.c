@@ -9,23 +9,6 @@
  * those are skipped here.) */
 #include "testutil.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-static int raw_connect (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    CHECK (fd >= 0);
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    addr.sin_port = htons ((unsigned short) port);
-    CHECK (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
-    return fd;
-}
-
 /* Sends bytes, ignoring a peer that already hung up. */
 static void send_bytes (int fd, const void *buf, size_t n)
 {
@@ -45,7 +28,7 @@ int main (void)
     int port = atoi (strrchr (ep, ':') + 1);
 
     //  Garbage.
-    int a = raw_connect (port);
+    int a = test_raw_connect (port);
     unsigned char junk[4096];
     unsigned int seed = 12345;
     for (size_t i = 0; i < sizeof junk; i++) {
@@ -55,13 +38,13 @@ int main (void)
     send_bytes (a, junk, sizeof junk);
 
     //  A truncated greeting, then gone.
-    int b = raw_connect (port);
+    int b = test_raw_connect (port);
     send_bytes (b, "\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f\x03", 11);
     close (b);
 
     //  A valid ZMTP 3.0 greeting and READY from a PUSH, then a data frame
     //  whose header declares 2^60 bytes.
-    int c = raw_connect (port);
+    int c = test_raw_connect (port);
     unsigned char greeting[64];
     memset (greeting, 0, sizeof greeting);
     greeting[0] = 0xff;

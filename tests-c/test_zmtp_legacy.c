@@ -8,23 +8,6 @@
  * signature (the header of our identity frame) and its messages arrive. */
 #include "testutil.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-static int raw_connect (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    CHECK (fd >= 0);
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    addr.sin_port = htons ((unsigned short) port);
-    CHECK (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
-    return fd;
-}
-
 /* Reads exactly n bytes (bounded by the test watchdog). */
 static void read_exactly (int fd, unsigned char *buf, size_t n)
 {
@@ -53,7 +36,7 @@ int main (void)
     int port = atoi (strrchr (ep, ':') + 1);
 
     //  ZMTP 2.0.
-    int v2 = raw_connect (port);
+    int v2 = test_raw_connect (port);
     static const unsigned char v2_greeting[] = {0xFF, 0, 0, 0, 0, 0, 0, 0,
                                                 1,    0x7F, 1, ZMQ_PUSH};
     write_all (v2, v2_greeting, sizeof v2_greeting);
@@ -68,7 +51,7 @@ int main (void)
     RECV_STR (pull, "world", 0);
 
     //  ZMTP 1.0 (unversioned).
-    int v1 = raw_connect (port);
+    int v1 = test_raw_connect (port);
     write_all (v1, "\x01\x00", 2);                           //  empty identity
     write_all (v1, "\x06\x01hello\x06\x00there", 14);      //  a two-part message
     RECV_STR (pull, "hello", 1);

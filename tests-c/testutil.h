@@ -334,4 +334,19 @@ static inline void test_free_tcp_endpoint (char *ep)
               (int) ntohs (addr.sin_port));
 }
 
+/* A plain tcp connection to 127.0.0.1:port, for tests that play a raw
+ * (possibly hostile or legacy) peer. */
+static inline int test_raw_connect (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    CHECK (fd >= 0);
+    struct sockaddr_in addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    addr.sin_port = htons ((unsigned short) port);
+    CHECK (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
+    return fd;
+}
+
 #endif
