@@ -81,6 +81,10 @@ pub mod flags {
     pub const MORE: u8 = 1;
     /// A ZMTP command frame rather than a data frame.
     pub const COMMAND: u8 = 2;
+    /// An RFC 29 subscription or cancel made by SUB/XSUB (`\x01topic` or
+    /// `\x00topic`): the engine sends it to ZMTP 3.1 peers as a SUBSCRIBE
+    /// or CANCEL command (libzmq's `msg_t::subscribe`/`cancel`).
+    pub const SUBSCRIPTION: u8 = 4;
     /// The frame carries the peer's credential (User-Id).
     pub const CREDENTIAL: u8 = 32;
     /// The frame is a routing id prepended by a ROUTER-like socket.
@@ -386,12 +390,15 @@ impl Msg {
     }
 
     /// An RFC 29 subscription message: `\x01topic` subscribes, `\x00topic`
-    /// cancels (ZMTP 3.1 SUBSCRIBE/CANCEL commands are taken in this form).
+    /// cancels (ZMTP 3.1 SUBSCRIBE/CANCEL commands are taken in this form),
+    /// flagged [`flags::SUBSCRIPTION`].
     pub fn subscription(subscribe: bool, topic: &[u8]) -> Msg {
         let mut body = Vec::with_capacity(topic.len() + 1);
         body.push(subscribe as u8);
         body.extend_from_slice(topic);
-        Msg::from_vec(body)
+        let mut msg = Msg::from_vec(body);
+        msg.set_flags(flags::SUBSCRIPTION);
+        msg
     }
 
     /// A message over constant memory (`zmq_send_const`).

@@ -292,6 +292,9 @@ struct Engine {
     out_body: Option<(Msg, usize)>,
     /// For REQ sockets: where we are in the expected reply envelope.
     req_state: ReqState,
+    /// The peer speaks ZMTP 3.1: our subscriptions go as SUBSCRIBE/CANCEL
+    /// commands rather than `\x01`/`\x00` messages.
+    sub_commands: bool,
 }
 
 /// libzmq's `req_session_t`: a REQ's replies must be `[request id]`, an
@@ -342,6 +345,7 @@ impl Engine {
             out_more: false,
             out_body: None,
             req_state: ReqState::Bottom,
+            sub_commands: false,
         }
     }
 }
@@ -795,6 +799,7 @@ impl Reactor {
         s.timer_gen += 1; // cancels the handshake timer
         let engine = s.engine.as_mut().expect("handshaking engine");
         engine.wire = peer.wire;
+        engine.sub_commands = peer.wire == Wire::V3 && peer.minor >= 1;
         if peer.wire == Wire::V1 {
             engine.decoder = FrameDecoder::V1(V1Decoder::new(engine.maxmsgsize));
         }
@@ -821,6 +826,17 @@ impl Reactor {
             mine.set_waker(Arc::new(SessionWaker { io, token }));
             s.pipe = Some(mine);
             s.spec.socket.0.send(Command::Attach(theirs));
+        }
+        let publisher = matches!(
+            s.spec.options.socket_type,
+            SocketType::Pub | SocketType::XPub
+        );
+        if peer.wire == Wire::V1 && publisher {
+            // ZMTP 1.0 subscribers filter for themselves and send nothing:
+            // they get everything (libzmq does the same).
+            let pipe = s.pipe.as_mut().expect("pipe attached above");
+            let _ = pipe.write(Msg::subscription(true, b""));
+            pipe.flush();
         }
         s.handshakes += 1;
         if s.spec.options.socket_type.recv_routing_id() {
@@ -1106,6 +1122,18 @@ impl Session {
                 continue;
             }
             engine.out_more = msg.more();
+            if engine.sub_commands && msg.flags() & flags::SUBSCRIPTION != 0 {
+                if let Some((&kind, topic)) = msg.data().split_first() {
+                    let topic = topic.to_vec();
+                    let cmd = if kind == 1 {
+                        ZmtpCommand::Subscribe(topic)
+                    } else {
+                        ZmtpCommand::Cancel(topic)
+                    };
+                    cmd.encode(&mut engine.out);
+                    continue;
+                }
+            }
             if msg.size() >= DIRECT_BODY {
                 // Header now; the body goes out from the message itself.
                 encode_header_wire(engine.wire, &mut engine.out, &msg);

@@ -8,7 +8,9 @@
 //! the work.
 
 mod patterns;
+mod pubsub;
 pub(crate) mod strategy;
+pub(crate) mod trie;
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::RawFd;
@@ -124,7 +126,7 @@ impl SocketType {
         use SocketType::*;
         matches!(
             self,
-            Pair | Pub | Sub | Req | Rep | Dealer | Router | Pull | Push
+            Pair | Pub | Sub | XPub | XSub | Req | Rep | Dealer | Router | Pull | Push
         )
     }
 }
@@ -300,6 +302,7 @@ impl Socket {
         if matches!(option, SockOpt::SndHwm | SockOpt::RcvHwm) {
             self.update_hwms();
         }
+        self.pattern.options_changed(&self.options);
         Ok(())
     }
 

@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 use crate::error::{Error, Result};
 use crate::msg::{flags, Msg};
 use crate::options::{int_value, Options, SockOpt};
-use crate::socket::strategy::{Dist, Fq, Lb};
+use crate::socket::pubsub::{XPub, XSub};
+use crate::socket::strategy::{Fq, Lb};
 use crate::socket::{Pipes, SocketType};
 
 /// What a socket type does; the `x*` methods of libzmq's `socket_base_t`.
@@ -37,10 +38,13 @@ pub(crate) trait Pattern: Send {
     }
     /// A connection behind the pipe was re-established (libzmq: `hiccuped`).
     fn hiccuped(&mut self, _pipes: &mut Pipes, _key: usize) {}
+    /// A generic option changed (for the patterns that follow one, such as
+    /// `ZMQ_INVERT_MATCHING`).
+    fn options_changed(&mut self, _options: &Options) {}
 }
 
 /// The pattern of a socket type.
-pub(crate) fn new(ty: SocketType, _options: &Options) -> Box<dyn Pattern> {
+pub(crate) fn new(ty: SocketType, options: &Options) -> Box<dyn Pattern> {
     match ty {
         SocketType::Pair => Box::new(Pair::default()),
         SocketType::Push => Box::new(Push::default()),
@@ -49,8 +53,10 @@ pub(crate) fn new(ty: SocketType, _options: &Options) -> Box<dyn Pattern> {
         SocketType::Router => Box::new(Router::default()),
         SocketType::Req => Box::new(Req::new()),
         SocketType::Rep => Box::new(Rep::default()),
-        SocketType::Pub => Box::new(Pub::default()),
-        SocketType::Sub => Box::new(Sub::default()),
+        SocketType::Pub => Box::new(XPub::new(true, options)),
+        SocketType::XPub => Box::new(XPub::new(false, options)),
+        SocketType::Sub => Box::new(XSub::new(true, options)),
+        SocketType::XSub => Box::new(XSub::new(false, options)),
         _ => Box::new(Unimplemented),
     }
 }
@@ -83,7 +89,7 @@ fn write_frame(pipes: &mut Pipes, key: usize, msg: &mut Msg) -> Result<()> {
 
 // ---- the types awaiting their milestone -----------------------------------
 
-/// XPUB, XSUB, STREAM until their milestone: every operation that
+/// STREAM until its milestone: every operation that
 /// needs the pattern fails with `ENOTSUP`.
 struct Unimplemented;
 
@@ -777,211 +783,5 @@ impl Pattern for Rep {
         value: &[u8],
     ) -> Option<Result<()>> {
         self.router.setsockopt(pipes, option, value)
-    }
-}
-
-// ---- PUB / SUB ------------------------------------------------------------
-
-/// Counted prefix subscriptions.
-#[derive(Debug, Default)]
-struct Topics(Vec<(Vec<u8>, u32)>);
-
-impl Topics {
-    /// Adds one; true if the topic is new.
-    fn add(&mut self, topic: &[u8]) -> bool {
-        match self.0.iter_mut().find(|(t, _)| t == topic) {
-            Some((_, n)) => {
-                *n += 1;
-                false
-            }
-            None => {
-                self.0.push((topic.to_vec(), 1));
-                true
-            }
-        }
-    }
-
-    /// Removes one; true if the topic is gone.
-    fn remove(&mut self, topic: &[u8]) -> bool {
-        let Some(i) = self.0.iter().position(|(t, _)| t == topic) else {
-            return false;
-        };
-        self.0[i].1 -= 1;
-        if self.0[i].1 == 0 {
-            self.0.swap_remove(i);
-            return true;
-        }
-        false
-    }
-
-    fn matches(&self, data: &[u8]) -> bool {
-        self.0.iter().any(|(t, _)| data.starts_with(t))
-    }
-}
-
-/// PUB: sends each message to the subscribers whose subscriptions match it;
-/// a subscriber without room loses it (RFC 29).
-#[derive(Default)]
-struct Pub {
-    dist: Dist,
-    subscriptions: HashMap<usize, Topics>,
-}
-
-impl Pub {
-    /// Takes in the subscriptions a subscriber sent.
-    fn read_subscriptions(&mut self, pipes: &mut Pipes, key: usize) {
-        while let Some(msg) = pipes[key].read() {
-            let topics = self.subscriptions.entry(key).or_default();
-            match msg.data().split_first() {
-                Some((1, topic)) => {
-                    topics.add(topic);
-                }
-                Some((0, topic)) => {
-                    topics.remove(topic);
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-impl Pattern for Pub {
-    fn attach(&mut self, pipes: &mut Pipes, key: usize, _: &Options) -> bool {
-        self.dist.attach(key);
-        self.subscriptions.insert(key, Topics::default());
-        self.read_subscriptions(pipes, key);
-        true
-    }
-    fn pipe_terminated(&mut self, _: &mut Pipes, key: usize) {
-        self.dist.terminated(key);
-        self.subscriptions.remove(&key);
-    }
-    fn read_activated(&mut self, pipes: &mut Pipes, key: usize) {
-        self.read_subscriptions(pipes, key);
-    }
-    fn write_activated(&mut self, _: &mut Pipes, _: usize) {}
-    fn send(&mut self, pipes: &mut Pipes, msg: &mut Msg) -> Result<()> {
-        let subscriptions = &self.subscriptions;
-        let data = msg.data().to_vec();
-        self.dist.send(pipes, msg, |key| {
-            subscriptions.get(&key).is_some_and(|t| t.matches(&data))
-        });
-        Ok(())
-    }
-    fn recv(&mut self, _: &mut Pipes, _: &mut Msg) -> Result<()> {
-        Err(Error::NotSupported)
-    }
-    fn has_in(&mut self, _: &mut Pipes) -> bool {
-        false
-    }
-    fn has_out(&mut self, _: &mut Pipes) -> bool {
-        true
-    }
-}
-
-/// SUB: sends its subscriptions to every publisher and receives only the
-/// messages that match them.
-#[derive(Default)]
-struct Sub {
-    fq: Fq,
-    pipes: Vec<usize>,
-    topics: Topics,
-    /// A matching message's first frame, read ahead by `has_in`.
-    prefetched: Option<Msg>,
-    /// In the middle of a matching message.
-    more_in: bool,
-}
-
-impl Sub {
-    fn send_to(pipes: &mut Pipes, key: usize, msg: Msg) {
-        if pipes[key].write(msg).is_ok() {
-            pipes[key].flush();
-        }
-    }
-
-    /// Reads the next frame of a matching message, skipping others.
-    fn next_matching(&mut self, pipes: &mut Pipes, msg: &mut Msg) -> Result<()> {
-        if let Some(first) = self.prefetched.take() {
-            *msg = first;
-            self.more_in = msg.more();
-            return Ok(());
-        }
-        loop {
-            self.fq.recv(pipes, msg)?;
-            if self.more_in || self.topics.matches(msg.data()) {
-                self.more_in = msg.more();
-                return Ok(());
-            }
-            while msg.more() {
-                self.fq.recv(pipes, msg)?;
-            }
-        }
-    }
-}
-
-impl Pattern for Sub {
-    fn attach(&mut self, pipes: &mut Pipes, key: usize, _: &Options) -> bool {
-        self.fq.attach(key);
-        self.pipes.push(key);
-        self.hiccuped(pipes, key);
-        true
-    }
-    fn pipe_terminated(&mut self, _: &mut Pipes, key: usize) {
-        self.fq.terminated(key);
-        self.pipes.retain(|&k| k != key);
-    }
-    fn read_activated(&mut self, _: &mut Pipes, key: usize) {
-        self.fq.activated(key);
-    }
-    fn write_activated(&mut self, _: &mut Pipes, _: usize) {}
-    fn hiccuped(&mut self, pipes: &mut Pipes, key: usize) {
-        for (topic, _) in &self.topics.0 {
-            Sub::send_to(pipes, key, Msg::subscription(true, topic));
-        }
-    }
-    fn send(&mut self, _: &mut Pipes, _: &mut Msg) -> Result<()> {
-        Err(Error::NotSupported)
-    }
-    fn recv(&mut self, pipes: &mut Pipes, msg: &mut Msg) -> Result<()> {
-        self.next_matching(pipes, msg)
-    }
-    fn has_in(&mut self, pipes: &mut Pipes) -> bool {
-        if self.more_in || self.prefetched.is_some() {
-            return true;
-        }
-        let mut msg = Msg::new();
-        if self.next_matching(pipes, &mut msg).is_err() {
-            return false;
-        }
-        // Put back the frame as the start of the message.
-        self.more_in = false;
-        self.prefetched = Some(msg);
-        true
-    }
-    fn has_out(&mut self, _: &mut Pipes) -> bool {
-        false
-    }
-    fn setsockopt(
-        &mut self,
-        pipes: &mut Pipes,
-        option: SockOpt,
-        value: &[u8],
-    ) -> Option<Result<()>> {
-        let subscribe = match option {
-            SockOpt::Subscribe => true,
-            SockOpt::Unsubscribe => false,
-            _ => return None,
-        };
-        let changed = if subscribe {
-            self.topics.add(value)
-        } else {
-            self.topics.remove(value)
-        };
-        if changed {
-            for &key in &self.pipes {
-                Sub::send_to(pipes, key, Msg::subscription(subscribe, value));
-            }
-        }
-        Some(Ok(()))
     }
 }

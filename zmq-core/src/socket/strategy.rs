@@ -211,12 +211,13 @@ mod tests {
     }
 }
 
-/// Distribution to every pipe in a set (libzmq: src/dist.cpp). A pipe
-/// without room loses the whole message; the sender never blocks.
+/// Distribution to a set of pipes (libzmq: src/dist.cpp). A pipe without
+/// room at the start of a message loses the whole message; the sender never
+/// blocks. The pipes taking a message are fixed at its first frame.
 #[derive(Debug, Default)]
 pub struct Dist {
     pipes: Vec<usize>,
-    /// The pipes taking the message in progress, fixed at its first frame.
+    /// The pipes taking the message in progress.
     current: Vec<usize>,
     more: bool,
 }
@@ -233,21 +234,31 @@ impl Dist {
         self.current.retain(|&k| k != key);
     }
 
-    /// Sends a frame to the pipes `selected` chooses (asked at the first
-    /// frame of each message only).
+    /// Whether `key` is one of the pipes.
+    pub fn has_pipe(&self, key: usize) -> bool {
+        self.pipes.contains(&key)
+    }
+
+    /// All the pipes.
+    pub fn pipes(&self) -> &[usize] {
+        &self.pipes
+    }
+
+    /// Sends a frame; at the first frame of a message, `select` puts the
+    /// pipes that should take it into the vector it is given (repeats are
+    /// fine) and those with room are kept for the whole message.
     pub fn send(
         &mut self,
         pipes: &mut Pipes,
         msg: &mut Msg,
-        mut selected: impl FnMut(usize) -> bool,
+        select: impl FnOnce(&[usize], &mut Vec<usize>),
     ) {
         if !self.more {
             self.current.clear();
-            for &key in &self.pipes {
-                if selected(key) && pipes[key].check_write() {
-                    self.current.push(key);
-                }
-            }
+            select(&self.pipes, &mut self.current);
+            self.current.sort_unstable();
+            self.current.dedup();
+            self.current.retain(|&key| pipes[key].check_write());
         }
         let more = msg.more();
         let msg = std::mem::take(msg);
@@ -264,5 +275,10 @@ impl Dist {
             }
         }
         self.more = more;
+    }
+
+    /// Sends a frame to every pipe.
+    pub fn send_to_all(&mut self, pipes: &mut Pipes, msg: &mut Msg) {
+        self.send(pipes, msg, |all, out| out.extend_from_slice(all));
     }
 }
