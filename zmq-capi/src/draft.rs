@@ -56,8 +56,10 @@ pub extern "C" fn zmq_socket_get_peer_state(
     })
 }
 
-/// Versioned socket monitoring.
-/// Errors: `ENOTSOCK`; `ENOTSUP` until monitoring lands.
+/// Versioned socket monitoring: version 1 (two frames) or 2 (event, value
+/// count, values, local and remote endpoint), on a PAIR, PUB or PUSH socket.
+/// Errors: `ENOTSOCK`, `ETERM`, `EINVAL` (bad version or type, malformed
+/// endpoint), `EPROTONOSUPPORT` (not inproc), `EADDRINUSE`.
 #[no_mangle]
 pub extern "C" fn zmq_socket_monitor_versioned(
     s_: *mut c_void,
@@ -66,11 +68,7 @@ pub extern "C" fn zmq_socket_monitor_versioned(
     event_version_: c_int,
     type_: c_int,
 ) -> c_int {
-    boundary(|| {
-        let _ = (addr_, events_, event_version_, type_);
-        handle::socket(s_)?;
-        Err(Error::NotSupported)
-    })
+    boundary(|| crate::socket::monitor(s_, addr_, events_, event_version_, type_))
 }
 
 /// Asks for pipe statistics events.

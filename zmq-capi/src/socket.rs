@@ -493,18 +493,35 @@ pub unsafe extern "C" fn zmq_recviov(
     })
 }
 
-/// Starts publishing the socket's events on an inproc PAIR endpoint.
+/// Starts publishing the socket's events on an inproc PAIR endpoint (NULL
+/// stops it, with a `ZMQ_EVENT_MONITOR_STOPPED` event).
 ///
-/// Errors: `ENOTSOCK`; `ENOTSUP` until monitoring lands.
+/// Errors: `ENOTSOCK`, `ETERM`, `EINVAL` (malformed endpoint),
+/// `EPROTONOSUPPORT` (not inproc), `EADDRINUSE`.
 #[no_mangle]
 pub extern "C" fn zmq_socket_monitor(
     s_: *mut c_void,
     addr_: *const c_char,
     events_: c_int,
 ) -> c_int {
-    boundary(|| {
-        let _ = (addr_, events_);
-        handle::socket(s_)?;
-        Err(Error::NotSupported)
-    })
+    boundary(|| monitor(s_, addr_, events_ as i64 as u64, 1, abi::ZMQ_PAIR))
+}
+
+/// `zmq_socket_monitor` and its versioned form.
+pub(crate) fn monitor(
+    s: *mut c_void,
+    addr: *const c_char,
+    events: u64,
+    version: c_int,
+    ty: c_int,
+) -> Result<c_int> {
+    let socket = handle::socket(s)?;
+    let addr = if addr.is_null() {
+        None
+    } else {
+        // SAFETY: the application passes a NUL-terminated string.
+        Some(unsafe { endpoint(addr) }?)
+    };
+    socket.monitor(addr, events, version, ty)?;
+    Ok(0)
 }

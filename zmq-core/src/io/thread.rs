@@ -21,6 +21,7 @@ use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
+use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Metadata, Msg};
 use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
 use crate::socket::{Command, SocketMailbox, SocketType};
@@ -93,6 +94,11 @@ pub(crate) struct SessionSpec {
     pub options: SessionOptions,
     pub socket: Arc<SocketMailbox>,
     pub endpoint_id: u64,
+    /// The socket's monitor, for connection events.
+    pub monitor: Monitor,
+    /// The endpoint as events name it (a listener's resolved address, the
+    /// address connected to).
+    pub endpoint: String,
 }
 
 pub(crate) enum ListenerKind {
@@ -259,6 +265,18 @@ impl Stream {
         }
     }
 
+    /// The local address as monitor events name an accepted connection
+    /// (ipc: the listener's endpoint).
+    fn local_endpoint(&self, listener: &str) -> String {
+        match self {
+            Stream::Tcp(s) => match s.local_addr() {
+                Ok(a) => format!("tcp://{a}"),
+                Err(_) => listener.to_owned(),
+            },
+            Stream::Unix(_) => listener.to_owned(),
+        }
+    }
+
     fn peer_address(&self) -> Option<String> {
         match self {
             Stream::Tcp(s) => s.peer_addr().ok().map(|a| a.ip().to_string()),
@@ -295,6 +313,8 @@ struct Engine {
     /// The peer speaks ZMTP 3.1: our subscriptions go as SUBSCRIBE/CANCEL
     /// commands rather than `\x01`/`\x00` messages.
     sub_commands: bool,
+    /// The connection's endpoint in monitor events.
+    endpoint: String,
 }
 
 /// libzmq's `req_session_t`: a REQ's replies must be `[request id]`, an
@@ -323,8 +343,9 @@ impl ReqState {
 }
 
 impl Engine {
-    fn new(stream: Stream, connecting: bool, options: &SessionOptions) -> Engine {
+    fn new(stream: Stream, connecting: bool, options: &SessionOptions, endpoint: String) -> Engine {
         Engine {
+            endpoint,
             stream,
             connecting,
             handshake: Some(Handshake::new(handshake::Config {
@@ -416,6 +437,9 @@ enum Closed {
     /// The peer broke the protocol: the session ends for good (libzmq's
     /// `protocol_error`; no reconnection).
     Protocol,
+    /// The peer broke the handshake: as `Protocol`, reported to the monitor
+    /// with libzmq's `ZMQ_PROTOCOL_ERROR_*` code.
+    HandshakeProtocol(u32),
     /// The socket closed and everything was delivered.
     Finished,
 }
@@ -543,7 +567,12 @@ impl Reactor {
                         options: l.spec.options.clone(),
                         socket: l.spec.socket.clone(),
                         endpoint_id: l.spec.endpoint_id,
+                        monitor: l.spec.monitor.clone(),
+                        endpoint: l.spec.endpoint.clone(),
                     };
+                    let endpoint = stream.local_endpoint(&l.spec.endpoint);
+                    spec.monitor
+                        .event(event::ACCEPTED, stream.raw_fd() as u64, &endpoint, "");
                     let session = Session {
                         spec,
                         kind: SessionKind::Accepted,
@@ -556,12 +585,18 @@ impl Reactor {
                         handshakes: 0,
                     };
                     let key = self.objects.insert(Object::Session(Box::new(session)));
-                    self.attach_engine(key, stream, false);
+                    self.attach_engine(key, stream, false, endpoint);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // EMFILE, ECONNABORTED, ...: try again on the next event.
-                Err(_) => return,
+                Err(e) => {
+                    let errno = e.raw_os_error().unwrap_or(0) as u64;
+                    l.spec
+                        .monitor
+                        .event(event::ACCEPT_FAILED, errno, &l.spec.endpoint, "");
+                    return;
+                }
             }
         }
     }
@@ -630,21 +665,34 @@ impl Reactor {
             return;
         };
         let ipv6 = s.spec.options.ipv6;
+        let mut endpoint = s.spec.endpoint.clone();
         let stream = match target {
             Target::Tcp(tc) => match resolve_host(&tc.dest.host, tc.dest.port, ipv6) {
-                Some(addr) => connect_tcp(
-                    addr,
-                    tc.source
-                        .as_ref()
-                        .and_then(|src| resolve_host(&src.host, src.port, ipv6)),
-                )
-                .map(Stream::Tcp),
+                Some(addr) => {
+                    endpoint = format!("tcp://{addr}");
+                    connect_tcp(
+                        addr,
+                        tc.source
+                            .as_ref()
+                            .and_then(|src| resolve_host(&src.host, src.port, ipv6)),
+                    )
+                    .map(Stream::Tcp)
+                }
                 None => Err(io::Error::from(io::ErrorKind::NotFound)),
             },
             Target::Ipc(addr) => connect_ipc(addr).map(Stream::Unix),
         };
         match stream {
-            Ok(stream) => self.attach_engine(token, stream, true),
+            Ok(stream) => {
+                if matches!(stream, Stream::Tcp(_)) {
+                    // A non-blocking tcp connect is in progress.
+                    let einprogress = libc::EINPROGRESS as u64;
+                    s.spec
+                        .monitor
+                        .event(event::CONNECT_DELAYED, einprogress, &endpoint, "");
+                }
+                self.attach_engine(token, stream, true, endpoint)
+            }
             Err(_) => self.engine_closed(token, Closed::Dropped),
         }
     }
@@ -665,6 +713,9 @@ impl Reactor {
         if max > 0 && *ivl < max {
             *ivl = (*ivl * 2).min(max);
         }
+        s.spec
+            .monitor
+            .event(event::CONNECT_RETRIED, wait as u64, &s.spec.endpoint, "");
         s.timer_gen += 1;
         let gen = s.timer_gen;
         self.add_timer(
@@ -675,7 +726,13 @@ impl Reactor {
         );
     }
 
-    fn attach_engine(&mut self, token: usize, mut stream: Stream, connecting: bool) {
+    fn attach_engine(
+        &mut self,
+        token: usize,
+        mut stream: Stream,
+        connecting: bool,
+        endpoint: String,
+    ) {
         let registered = self.poll.registry().register(
             stream.source(),
             Token(token),
@@ -687,7 +744,7 @@ impl Reactor {
         if registered.is_err() {
             return self.engine_closed(token, Closed::Dropped);
         }
-        let engine = Engine::new(stream, connecting, &s.spec.options);
+        let engine = Engine::new(stream, connecting, &s.spec.options, endpoint);
         s.engine = Some(engine);
         s.timer_gen += 1;
         let gen = s.timer_gen;
@@ -721,6 +778,10 @@ impl Reactor {
                     match engine.stream.connected() {
                         Ok(true) => {
                             engine.connecting = false;
+                            let fd = engine.stream.raw_fd() as u64;
+                            s.spec
+                                .monitor
+                                .event(event::CONNECTED, fd, &engine.endpoint, "");
                             // A connection resets the backoff.
                             let base = s.spec.options.reconnect_ivl;
                             if let SessionKind::Connecting { ivl, .. } = &mut s.kind {
@@ -798,6 +859,9 @@ impl Reactor {
         };
         s.timer_gen += 1; // cancels the handshake timer
         let engine = s.engine.as_mut().expect("handshaking engine");
+        s.spec
+            .monitor
+            .event(event::HANDSHAKE_SUCCEEDED, 0, &engine.endpoint, "");
         engine.wire = peer.wire;
         engine.sub_commands = peer.wire == Wire::V3 && peer.minor >= 1;
         if peer.wire == Wire::V1 {
@@ -854,6 +918,21 @@ impl Reactor {
         };
         if let Some(mut engine) = s.engine.take() {
             let _ = self.poll.registry().deregister(engine.stream.source());
+            if !engine.connecting && !matches!(how, Closed::Finished) {
+                let monitor = &s.spec.monitor;
+                let ep = &engine.endpoint;
+                if engine.handshake.is_some() {
+                    match how {
+                        Closed::HandshakeProtocol(code) => {
+                            monitor.event(event::HANDSHAKE_FAILED_PROTOCOL, code as u64, ep, "")
+                        }
+                        Closed::Protocol => {}
+                        _ => monitor.event(event::HANDSHAKE_FAILED_NO_DETAIL, 0, ep, ""),
+                    }
+                }
+                let fd = engine.stream.raw_fd() as u64;
+                monitor.event(event::DISCONNECTED, fd, ep, "");
+            }
             if engine.out_more {
                 // The rest of a half-sent message must not start the next
                 // connection's stream.
@@ -865,8 +944,10 @@ impl Reactor {
             pipe.flush();
         }
         s.timer_gen += 1;
-        let finished = matches!(how, Closed::Finished | Closed::Protocol)
-            || (s.closing && matches!(s.kind, SessionKind::Accepted));
+        let finished = matches!(
+            how,
+            Closed::Finished | Closed::Protocol | Closed::HandshakeProtocol(_)
+        ) || (s.closing && matches!(s.kind, SessionKind::Accepted));
         if s.closing && !finished {
             // Lingering: keep trying to deliver until the linger expires.
             self.schedule_reconnect(token);
@@ -1065,7 +1146,7 @@ impl Session {
         if let Some(hs) = engine.handshake.as_mut() {
             let used = hs
                 .handle_input(&engine.inbuf[engine.in_pos..])
-                .map_err(|_| Closed::Protocol)?;
+                .map_err(|e| Closed::HandshakeProtocol(e.protocol_error_code()))?;
             engine.in_pos += used;
             hs.take_output(&mut engine.out);
             if let Some(peer) = hs.peer() {
@@ -1078,12 +1159,15 @@ impl Session {
         let Some(pipe) = self.pipe.as_mut() else {
             return Ok(None);
         };
+        // A frame parked by a full pipe goes first, and is flushed with what
+        // follows (or alone, if the buffer holds nothing more).
+        let mut pushed = false;
         if let Some(frame) = engine.pending_in.take() {
             if !push_frame(pipe, engine, frame) {
                 return Ok(None);
             }
+            pushed = true;
         }
-        let mut pushed = false;
         while engine.in_pos < engine.inbuf.len() {
             let (n, frame) = engine
                 .decoder

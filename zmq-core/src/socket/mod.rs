@@ -23,6 +23,7 @@ use crate::ctx::{Ctx, CtxOptions};
 use crate::error::{Error, Result};
 use crate::io::mailbox::Mailbox;
 use crate::io::signaler::Wait;
+use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Msg};
 use crate::options::{put_int, put_string, Options, SockOpt};
 use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
@@ -228,6 +229,8 @@ pub struct Socket {
     commands: VecDeque<Command>,
     /// Endpoints bound or connected, for unbind/disconnect and close.
     endpoints: Vec<(String, Endpoint)>,
+    /// `zmq_socket_monitor`, shared with the connections' sessions.
+    monitor: Monitor,
 }
 
 impl std::fmt::Debug for Socket {
@@ -260,6 +263,7 @@ impl Socket {
             ctx_terminated: false,
             commands: VecDeque::new(),
             endpoints: Vec::new(),
+            monitor: Monitor::default(),
         }
     }
 
@@ -276,6 +280,34 @@ impl Socket {
     /// The socket's options.
     pub fn options(&self) -> &Options {
         &self.options
+    }
+
+    pub(crate) fn monitor_handle(&self) -> &Monitor {
+        &self.monitor
+    }
+
+    /// Starts (or with `None`, stops) publishing the socket's events on an
+    /// inproc PAIR endpoint (`zmq_socket_monitor`). Errors: `Term`,
+    /// `Invalid`, `ProtocolNotSupported`, the bind's errors.
+    pub fn monitor(
+        &mut self,
+        endpoint: Option<&str>,
+        events: u64,
+        version: i32,
+        socket_type: i32,
+    ) -> Result<()> {
+        if self.ctx_terminated {
+            return Err(Error::Term);
+        }
+        match endpoint {
+            None => {
+                self.monitor.stop(true);
+                Ok(())
+            }
+            Some(ep) => self
+                .monitor
+                .start(&self.ctx, ep, events, version, socket_type),
+        }
     }
 
     pub(crate) fn mailbox(&self) -> &Arc<SocketMailbox> {
@@ -532,10 +564,38 @@ impl Socket {
             return Err(Error::Term);
         }
         self.process_commands()?;
-        let (resolved, ep) = crate::transport::bind(self, endpoint)?;
+        let (resolved, ep) = match crate::transport::bind(self, endpoint) {
+            Ok(bound) => bound,
+            Err(e) => {
+                self.bind_failed(endpoint, e);
+                return Err(e);
+            }
+        };
+        if let Some(fd) = ep.listener_fd() {
+            self.monitor
+                .event(event::LISTENING, fd as u64, &resolved, "");
+        }
         self.options.last_endpoint = resolved.clone();
         self.endpoints.push((resolved, ep));
         Ok(())
+    }
+
+    /// Reports a failed tcp or ipc bind as libzmq does: the listener's
+    /// socket is closed (CLOSED, no endpoint yet), then BIND_FAILED with the
+    /// errno and the address without its scheme.
+    fn bind_failed(&self, endpoint: &str, e: Error) {
+        let Some(("tcp" | "ipc", address)) = endpoint.split_once("://") else {
+            return;
+        };
+        if matches!(
+            e,
+            Error::Invalid | Error::Term | Error::ProtocolNotSupported
+        ) {
+            return;
+        }
+        let errno = e.os_errno().unwrap_or(0) as u64;
+        self.monitor.event(event::CLOSED, 0, "", "");
+        self.monitor.event(event::BIND_FAILED, errno, address, "");
     }
 
     /// Connects to an endpoint (`zmq_connect`).
@@ -574,14 +634,17 @@ impl Socket {
         if matching.is_empty() {
             return Err(Error::NoEntry);
         }
-        for (_, ep) in matching {
-            self.end_endpoint(ep);
+        for (name, ep) in matching {
+            self.end_endpoint(&name, ep);
         }
         Ok(())
     }
 
     /// Undoes an endpoint: unregisters a bind, closes a connection's pipe.
-    fn end_endpoint(&mut self, ep: Endpoint) {
+    fn end_endpoint(&mut self, name: &str, ep: Endpoint) {
+        if let Some(fd) = ep.listener_fd() {
+            self.monitor.event(event::CLOSED, fd as u64, name, "");
+        }
         let pipe_end = crate::transport::end(self, ep);
         if let Some(end) = pipe_end {
             if let Some(key) = self.pipes.key_of(end) {
@@ -636,11 +699,15 @@ impl Socket {
     /// queued for the peers; with linger 0 it is dropped.
     pub fn close(mut self) {
         let endpoints = std::mem::take(&mut self.endpoints);
-        for (_, ep) in endpoints {
+        for (name, ep) in endpoints {
+            if let Some(fd) = ep.listener_fd() {
+                self.monitor.event(event::CLOSED, fd as u64, &name, "");
+            }
             if ep.ends_on_close() {
                 crate::transport::end(&mut self, ep);
             }
         }
+        self.monitor.stop(true);
         let linger = self.options.linger;
         for key in self.pipes.keys() {
             let mut pipe = self.pipes.remove(key);

@@ -277,9 +277,7 @@ impl Pattern for XPub {
         option: SockOpt,
         value: &[u8],
     ) -> Option<Result<()>> {
-        if self.is_pub {
-            return None;
-        }
+        // PUB takes the XPUB options too (libzmq: the same `xsetsockopt`).
         Some(match option {
             SockOpt::XpubVerbose => flag(value).map(|v| {
                 self.verbose_subs = v;
@@ -356,8 +354,10 @@ impl XSub {
         }
     }
 
+    /// Whether the application gets the message: SUB filters, XSUB passes
+    /// everything (libzmq's `options.filter`).
     fn matches(&self, msg: &Msg) -> bool {
-        self.subscriptions.matches(msg.data()) != self.invert
+        !self.is_sub || self.subscriptions.matches(msg.data()) != self.invert
     }
 
     /// Reads the next frame of a matching message, skipping others.

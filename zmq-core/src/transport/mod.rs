@@ -35,6 +35,8 @@ pub(crate) enum Endpoint {
         io: Arc<IoShared>,
         bound: bool,
         pipe_end: Option<u64>,
+        /// A listener's descriptor (for monitor events), else -1.
+        fd: i32,
     },
 }
 
@@ -64,6 +66,16 @@ impl Endpoint {
             Endpoint::InprocConnected { pipe_end, .. } => Some(*pipe_end),
             Endpoint::InprocBound { .. } => None,
             Endpoint::Io { pipe_end, .. } => *pipe_end,
+        }
+    }
+
+    /// A tcp or ipc listener's descriptor.
+    pub fn listener_fd(&self) -> Option<i32> {
+        match self {
+            Endpoint::Io {
+                bound: true, fd, ..
+            } => Some(*fd),
+            _ => None,
         }
     }
 
@@ -97,7 +109,7 @@ fn parse(endpoint: &str) -> Result<(Transport, &str)> {
 
 static NEXT_ENDPOINT_ID: AtomicU64 = AtomicU64::new(1);
 
-fn session_spec(socket: &Socket, endpoint_id: u64) -> SessionSpec {
+fn session_spec(socket: &Socket, endpoint_id: u64, endpoint: String) -> SessionSpec {
     let o = socket.options();
     SessionSpec {
         options: SessionOptions {
@@ -126,6 +138,8 @@ fn session_spec(socket: &Socket, endpoint_id: u64) -> SessionSpec {
         },
         socket: socket.mailbox().clone(),
         endpoint_id,
+        monitor: socket.monitor_handle().clone(),
+        endpoint,
     }
 }
 
@@ -138,8 +152,9 @@ fn bind_tcp(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
     crate::sys::set_backlog(&listener, socket.options().backlog)?;
     let resolved = tcp_endpoint_string(&listener.local_addr()?);
     let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
     io.send(IoCmd::Listen {
-        spec: session_spec(socket, id),
+        spec: session_spec(socket, id, resolved.clone()),
         listener: ListenerKind::Tcp(mio::net::TcpListener::from_std(listener)),
     });
     Ok((
@@ -149,6 +164,7 @@ fn bind_tcp(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
             io,
             bound: true,
             pipe_end: None,
+            fd,
         },
     ))
 }
@@ -177,25 +193,28 @@ fn bind_ipc(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
     };
     listener.set_nonblocking(true)?;
     let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
+    let resolved = ipc_endpoint_string(&addr);
     io.send(IoCmd::Listen {
-        spec: session_spec(socket, id),
+        spec: session_spec(socket, id, resolved.clone()),
         listener: ListenerKind::Unix(mio::net::UnixListener::from_std(listener), path, dir),
     });
     Ok((
-        ipc_endpoint_string(&addr),
+        resolved,
         Endpoint::Io {
             id,
             io,
             bound: true,
             pipe_end: None,
+            fd,
         },
     ))
 }
 
-fn connect_io(socket: &mut Socket, target: Target) -> Result<Endpoint> {
+fn connect_io(socket: &mut Socket, target: Target, endpoint: &str) -> Result<Endpoint> {
     let io = socket.ctx().io_thread()?;
     let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
-    let spec = session_spec(socket, id);
+    let spec = session_spec(socket, id, endpoint.to_owned());
     let (pipe, pipe_end) = if socket.options().immediate {
         (None, None)
     } else {
@@ -211,6 +230,7 @@ fn connect_io(socket: &mut Socket, target: Target) -> Result<Endpoint> {
         io,
         bound: false,
         pipe_end,
+        fd: -1,
     })
 }
 
@@ -295,14 +315,14 @@ pub(crate) fn connect(socket: &mut Socket, endpoint: &str) -> Result<Endpoint> {
         Transport::Inproc => connect_inproc(socket, address),
         Transport::Tcp => {
             let target = parse_tcp_connect(address)?;
-            connect_io(socket, Target::Tcp(target))
+            connect_io(socket, Target::Tcp(target), endpoint)
         }
         Transport::Ipc => {
             let addr = parse_ipc(address)?;
             if address == "*" {
                 return Err(Error::Invalid);
             }
-            connect_io(socket, Target::Ipc(addr))
+            connect_io(socket, Target::Ipc(addr), endpoint)
         }
     }
 }
