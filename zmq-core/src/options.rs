@@ -138,6 +138,9 @@ pub struct Options {
     pub immediate: bool,
     pub handshake_ivl: i32,
     pub heartbeat_ivl: i32,
+    /// `ZMQ_STREAM_NOTIFY`: STREAM sockets get an empty message when a peer
+    /// connects or disconnects.
+    pub stream_notify: bool,
     pub heartbeat_ttl: i32,
     pub heartbeat_timeout: i32,
     /// The endpoint of the last bind or connect (`ZMQ_LAST_ENDPOINT`).
@@ -205,6 +208,7 @@ impl Options {
             immediate: false,
             handshake_ivl: 30000,
             heartbeat_ivl: 0,
+            stream_notify: true,
             heartbeat_ttl: 0,
             heartbeat_timeout: -1,
             last_endpoint: String::new(),
@@ -302,6 +306,8 @@ impl Options {
                 self.conflate = false;
             }
             SockOpt::InvertMatching => self.invert_matching = relaxed_bool(int)?,
+            // Taken by every type, read by none (libzmq).
+            SockOpt::StreamNotify => self.stream_notify = strict_bool(int)?,
             SockOpt::UseFd => {
                 if at_least(-1)? != -1 {
                     return Err(Error::Invalid);

@@ -35,6 +35,8 @@ use crate::zmtp::v1::{self, V1Decoder};
 enum FrameDecoder {
     V3(Decoder),
     V1(V1Decoder),
+    /// STREAM: whatever arrived is one message.
+    Raw,
 }
 
 impl FrameDecoder {
@@ -42,6 +44,10 @@ impl FrameDecoder {
         match self {
             FrameDecoder::V3(d) => d.decode(data),
             FrameDecoder::V1(d) => d.decode(data),
+            FrameDecoder::Raw => {
+                let msg = Msg::from_slice(data).map_err(|_| DecodeError::TooLarge)?;
+                Ok((data.len(), Some(msg)))
+            }
         }
     }
 
@@ -49,14 +55,14 @@ impl FrameDecoder {
     fn body_space(&mut self) -> Option<&mut [u8]> {
         match self {
             FrameDecoder::V3(d) => d.body_space(DIRECT_BODY, DIRECT_READ_MAX),
-            FrameDecoder::V1(_) => None,
+            FrameDecoder::V1(_) | FrameDecoder::Raw => None,
         }
     }
 
     fn commit_body(&mut self, offered: usize, used: usize) -> Option<Msg> {
         match self {
             FrameDecoder::V3(d) => d.commit_body(offered, used),
-            FrameDecoder::V1(_) => None,
+            FrameDecoder::V1(_) | FrameDecoder::Raw => None,
         }
     }
 }
@@ -83,6 +89,7 @@ pub(crate) struct SessionOptions {
     pub reconnect_ivl: i32,
     pub reconnect_ivl_max: i32,
     pub handshake_ivl: i32,
+    pub stream_notify: bool,
     pub connect_timeout: i32,
     pub ipv6: bool,
     pub metadata: Vec<(String, Vec<u8>)>,
@@ -315,6 +322,8 @@ struct Engine {
     sub_commands: bool,
     /// The connection's endpoint in monitor events.
     endpoint: String,
+    /// A STREAM connection, not yet reported ready (it has no handshake).
+    raw_ready: bool,
 }
 
 /// libzmq's `req_session_t`: a REQ's replies must be `[request id]`, an
@@ -344,16 +353,24 @@ impl ReqState {
 
 impl Engine {
     fn new(stream: Stream, connecting: bool, options: &SessionOptions, endpoint: String) -> Engine {
+        let raw = options.socket_type == SocketType::Stream;
         Engine {
             endpoint,
             stream,
             connecting,
-            handshake: Some(Handshake::new(handshake::Config {
-                socket_type: options.socket_type,
-                identity: options.routing_id.clone(),
-                metadata: options.metadata.clone(),
-            })),
-            decoder: FrameDecoder::V3(Decoder::new(options.maxmsgsize)),
+            raw_ready: raw,
+            handshake: (!raw).then(|| {
+                Handshake::new(handshake::Config {
+                    socket_type: options.socket_type,
+                    identity: options.routing_id.clone(),
+                    metadata: options.metadata.clone(),
+                })
+            }),
+            decoder: if raw {
+                FrameDecoder::Raw
+            } else {
+                FrameDecoder::V3(Decoder::new(options.maxmsgsize))
+            },
             wire: Wire::V3,
             maxmsgsize: options.maxmsgsize,
             inbuf: Vec::new(),
@@ -903,7 +920,15 @@ impl Reactor {
             pipe.flush();
         }
         s.handshakes += 1;
-        if s.spec.options.socket_type.recv_routing_id() {
+        let socket_type = s.spec.options.socket_type;
+        if socket_type == SocketType::Stream {
+            if s.spec.options.stream_notify {
+                // An empty message tells the application a peer connected.
+                let pipe = s.pipe.as_mut().expect("pipe attached above");
+                let _ = pipe.write(Msg::new());
+                pipe.flush();
+            }
+        } else if socket_type.recv_routing_id() {
             let mut id = Msg::from_vec(peer.identity.clone());
             id.set_flags(flags::ROUTING_ID);
             let pipe = s.pipe.as_mut().expect("pipe attached above");
@@ -916,7 +941,9 @@ impl Reactor {
         let Some(Object::Session(s)) = self.objects.get_mut(token) else {
             return;
         };
+        let mut was_up = false;
         if let Some(mut engine) = s.engine.take() {
+            was_up = !engine.connecting && !engine.raw_ready && engine.handshake.is_none();
             let _ = self.poll.registry().deregister(engine.stream.source());
             if !engine.connecting && !matches!(how, Closed::Finished) {
                 let monitor = &s.spec.monitor;
@@ -939,8 +966,16 @@ impl Reactor {
                 s.skip_out_rest = true;
             }
         }
+        let raw_notify = s.spec.options.socket_type == SocketType::Stream
+            && s.spec.options.stream_notify
+            && was_up
+            && !matches!(how, Closed::Finished);
         if let Some(pipe) = s.pipe.as_mut() {
             pipe.rollback();
+            if raw_notify {
+                // An empty message tells the application the peer left.
+                let _ = pipe.write(Msg::new());
+            }
             pipe.flush();
         }
         s.timer_gen += 1;
@@ -1077,6 +1112,17 @@ impl Session {
         let engine = self.engine.as_mut().ok_or(Closed::Dropped)?;
         if engine.connecting {
             return Ok(Progress::Running);
+        }
+        if engine.raw_ready {
+            // A STREAM connection is ready as soon as it is connected.
+            engine.raw_ready = false;
+            return Ok(Progress::HandshakeDone(handshake::PeerInfo {
+                socket_type: None,
+                identity: Vec::new(),
+                properties: Vec::new(),
+                minor: 0,
+                wire: Wire::Raw,
+            }));
         }
         // Input first: the handshake may complete.
         if let Some(done) = self.read_input()? {
@@ -1321,6 +1367,7 @@ fn deliver(
 fn encode_header_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
     match wire {
         Wire::V1 => v1::encode_header(out, msg.size(), msg.more()),
+        Wire::Raw => {}
         Wire::V2 | Wire::V3 => {
             crate::zmtp::codec::encode_header(out, msg.size(), msg.more(), false)
         }
@@ -1331,6 +1378,7 @@ fn encode_header_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
 fn encode_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
     match wire {
         Wire::V1 => v1::encode_frame(out, msg),
+        Wire::Raw => out.extend_from_slice(msg.data()),
         Wire::V2 | Wire::V3 => encode_frame(out, msg),
     }
 }

@@ -127,7 +127,7 @@ impl SocketType {
         use SocketType::*;
         matches!(
             self,
-            Pair | Pub | Sub | XPub | XSub | Req | Rep | Dealer | Router | Pull | Push
+            Pair | Pub | Sub | XPub | XSub | Req | Rep | Dealer | Router | Pull | Push | Stream
         )
     }
 }

@@ -57,7 +57,7 @@ pub(crate) fn new(ty: SocketType, options: &Options) -> Box<dyn Pattern> {
         SocketType::XPub => Box::new(XPub::new(false, options)),
         SocketType::Sub => Box::new(XSub::new(true, options)),
         SocketType::XSub => Box::new(XSub::new(false, options)),
-        _ => Box::new(Unimplemented),
+        SocketType::Stream => Box::new(Stream::default()),
     }
 }
 
@@ -84,33 +84,6 @@ fn write_frame(pipes: &mut Pipes, key: usize, msg: &mut Msg) -> Result<()> {
             *msg = back;
             Err(Error::Again)
         }
-    }
-}
-
-// ---- the types awaiting their milestone -----------------------------------
-
-/// STREAM until its milestone: every operation that
-/// needs the pattern fails with `ENOTSUP`.
-struct Unimplemented;
-
-impl Pattern for Unimplemented {
-    fn attach(&mut self, _: &mut Pipes, _: usize, _: &Options) -> bool {
-        false
-    }
-    fn pipe_terminated(&mut self, _: &mut Pipes, _: usize) {}
-    fn read_activated(&mut self, _: &mut Pipes, _: usize) {}
-    fn write_activated(&mut self, _: &mut Pipes, _: usize) {}
-    fn send(&mut self, _: &mut Pipes, _: &mut Msg) -> Result<()> {
-        Err(Error::NotSupported)
-    }
-    fn recv(&mut self, _: &mut Pipes, _: &mut Msg) -> Result<()> {
-        Err(Error::NotSupported)
-    }
-    fn has_in(&mut self, _: &mut Pipes) -> bool {
-        false
-    }
-    fn has_out(&mut self, _: &mut Pipes) -> bool {
-        false
     }
 }
 
@@ -783,5 +756,152 @@ impl Pattern for Rep {
         value: &[u8],
     ) -> Option<Result<()>> {
         self.router.setsockopt(pipes, option, value)
+    }
+}
+
+// ---- STREAM ---------------------------------------------------------------
+
+/// STREAM: raw TCP peers, each named by a generated routing id (libzmq:
+/// src/stream.cpp). Received data comes as [id, bytes]; [id, bytes] sends
+/// them; [id, ""] closes that connection once what was sent before it is
+/// written. With `ZMQ_STREAM_NOTIFY` (the default) an empty message marks
+/// each connect and disconnect.
+#[derive(Default)]
+struct Stream {
+    fq: Fq,
+    /// Routing id -> pipe.
+    out: HashMap<Vec<u8>, usize>,
+    /// The data of a message whose id frame was just delivered.
+    prefetched: Option<Msg>,
+    // Sending.
+    more_out: bool,
+    current_out: Option<usize>,
+    next_integral_id: u32,
+    connect_routing_id: Option<Vec<u8>>,
+}
+
+impl Stream {
+    fn forget(&mut self, pipes: &mut Pipes, key: usize) {
+        let id = &pipes[key].routing_id;
+        if self.out.get(id) == Some(&key) {
+            self.out.remove(id);
+        }
+        self.fq.terminated(key);
+        if self.current_out == Some(key) {
+            self.current_out = None;
+        }
+    }
+}
+
+impl Pattern for Stream {
+    fn attach(&mut self, pipes: &mut Pipes, key: usize, _: &Options) -> bool {
+        let id = match self.connect_routing_id.take() {
+            Some(id) if pipes[key].locally_initiated => id,
+            other => {
+                self.connect_routing_id = other;
+                if self.next_integral_id == 0 {
+                    let mut seed = [0u8; 4];
+                    let _ = crate::sys::fill_random(&mut seed);
+                    self.next_integral_id = u32::from_ne_bytes(seed) | 1;
+                }
+                let n = self.next_integral_id;
+                self.next_integral_id = n.wrapping_add(1);
+                let mut id = vec![0u8];
+                id.extend_from_slice(&n.to_be_bytes());
+                id
+            }
+        };
+        pipes[key].routing_id = id.clone();
+        self.out.insert(id, key);
+        self.fq.attach(key);
+        true
+    }
+
+    fn pipe_terminated(&mut self, pipes: &mut Pipes, key: usize) {
+        self.forget(pipes, key);
+    }
+
+    fn read_activated(&mut self, _: &mut Pipes, key: usize) {
+        self.fq.activated(key);
+    }
+
+    fn write_activated(&mut self, _: &mut Pipes, _: usize) {}
+
+    fn send(&mut self, pipes: &mut Pipes, msg: &mut Msg) -> Result<()> {
+        if !self.more_out {
+            // The id frame; without MORE it is taken and ignored.
+            if msg.more() {
+                let key = *self.out.get(msg.data()).ok_or(Error::HostUnreachable)?;
+                if !pipes[key].check_write() {
+                    return Err(Error::Again);
+                }
+                self.current_out = Some(key);
+            }
+            self.more_out = true;
+            *msg = Msg::new();
+            return Ok(());
+        }
+        // The data frame: MORE is ignored, it always ends the message.
+        self.more_out = false;
+        let mut body = std::mem::take(msg);
+        body.reset_flags(flags::MORE);
+        let Some(key) = self.current_out.take() else {
+            return Ok(());
+        };
+        if body.size() == 0 {
+            // Close the connection once what was sent before is written.
+            self.forget(pipes, key);
+            let mut pipe = pipes.remove(key);
+            pipe.close_write();
+            pipe.close_read();
+            return Ok(());
+        }
+        if pipes[key].write(body).is_ok() {
+            pipes[key].flush();
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, pipes: &mut Pipes, msg: &mut Msg) -> Result<()> {
+        if let Some(body) = self.prefetched.take() {
+            *msg = body;
+            return Ok(());
+        }
+        let mut body = Msg::new();
+        let key = self.fq.recv_pipe(pipes, &mut body)?;
+        body.reset_flags(flags::MORE);
+        let mut id = Msg::from_vec(pipes[key].routing_id.clone());
+        id.set_flags(flags::MORE);
+        if let Some(md) = body.metadata() {
+            id.set_metadata(md.clone());
+        }
+        *msg = id;
+        self.prefetched = Some(body);
+        Ok(())
+    }
+
+    fn has_in(&mut self, pipes: &mut Pipes) -> bool {
+        self.prefetched.is_some() || self.fq.has_in(pipes)
+    }
+
+    fn has_out(&mut self, _: &mut Pipes) -> bool {
+        true
+    }
+
+    fn setsockopt(
+        &mut self,
+        _pipes: &mut Pipes,
+        option: SockOpt,
+        value: &[u8],
+    ) -> Option<Result<()>> {
+        match option {
+            SockOpt::ConnectRoutingId => Some(if value.is_empty() || value.len() > 255 {
+                Err(Error::Invalid)
+            } else {
+                self.connect_routing_id = Some(value.to_vec());
+                Ok(())
+            }),
+            _ => None,
+        }
     }
 }

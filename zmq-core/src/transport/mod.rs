@@ -121,6 +121,7 @@ fn session_spec(socket: &Socket, endpoint_id: u64, endpoint: String) -> SessionS
             reconnect_ivl: o.reconnect_ivl,
             reconnect_ivl_max: o.reconnect_ivl_max,
             handshake_ivl: o.handshake_ivl,
+            stream_notify: o.stream_notify,
             connect_timeout: o.connect_timeout,
             ipv6: o.ipv6,
             metadata: o.app_metadata.clone(),

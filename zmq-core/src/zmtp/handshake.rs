@@ -23,6 +23,8 @@ pub enum Wire {
     V2,
     /// ZMTP 3.0/3.1.
     V3,
+    /// No ZMTP at all: a STREAM socket's raw bytes.
+    Raw,
 }
 
 /// Bytes in a ZMTP 3 greeting.
