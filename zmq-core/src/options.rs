@@ -276,19 +276,15 @@ impl Options {
             SockOpt::Ipv4Only => self.ipv6 = !strict_bool(int)?,
             SockOpt::Immediate => self.immediate = strict_bool(int)?,
             SockOpt::HandshakeIvl => self.handshake_ivl = at_least(0)?,
-            SockOpt::HeartbeatIvl => {
-                if at_least(0)? != 0 {
-                    return Err(Error::Invalid);
-                }
-                self.heartbeat_ivl = 0;
-            }
-            // Carried on the wire in deciseconds in a 16-bit field.
+            SockOpt::HeartbeatIvl => self.heartbeat_ivl = at_least(0)?,
+            // Carried on the wire in deciseconds in a 16-bit field; libzmq
+            // truncates towards zero, so -99..-1 mean 0.
             SockOpt::HeartbeatTtl => {
-                let v = at_least(0)?;
-                if v / 100 > i32::from(u16::MAX) {
+                let deci = int.ok_or(Error::Invalid)? / 100;
+                if !(0..=i32::from(u16::MAX)).contains(&deci) {
                     return Err(Error::Invalid);
                 }
-                self.heartbeat_ttl = v / 100 * 100;
+                self.heartbeat_ttl = deci * 100;
             }
             SockOpt::HeartbeatTimeout => self.heartbeat_timeout = at_least(0)?,
             SockOpt::MulticastMaxtpdu => self.multicast_maxtpdu = at_least(1)?,

@@ -90,6 +90,9 @@ pub(crate) struct SessionOptions {
     pub reconnect_ivl_max: i32,
     pub handshake_ivl: i32,
     pub stream_notify: bool,
+    pub heartbeat_ivl: i32,
+    pub heartbeat_ttl: i32,
+    pub heartbeat_timeout: i32,
     pub connect_timeout: i32,
     pub ipv6: bool,
     pub metadata: Vec<(String, Vec<u8>)>,
@@ -194,6 +197,7 @@ impl IoThread {
             objects: Slab::new(),
             timers: BTreeMap::new(),
             timer_seq: 0,
+            sessions_made: 0,
             stopping: false,
             commands: VecDeque::new(),
         };
@@ -324,6 +328,16 @@ struct Engine {
     endpoint: String,
     /// A STREAM connection, not yet reported ready (it has no handshake).
     raw_ready: bool,
+    /// Counts reads that brought data (heartbeat timeouts look for any).
+    input_seq: u64,
+    /// A PING to write at the next frame boundary.
+    ping_due: bool,
+    /// The heartbeat timeout is running, since input number .0.
+    timeout_armed: Option<u64>,
+    /// The peer's TTL is running, since input number .0.
+    ttl_armed: Option<u64>,
+    /// A PING asked for a TTL (ms) not yet armed.
+    ttl_pending: Option<u64>,
 }
 
 /// libzmq's `req_session_t`: a REQ's replies must be `[request id]`, an
@@ -359,6 +373,11 @@ impl Engine {
             stream,
             connecting,
             raw_ready: raw,
+            input_seq: 0,
+            ping_due: false,
+            timeout_armed: None,
+            ttl_armed: None,
+            ttl_pending: None,
             handshake: (!raw).then(|| {
                 Handshake::new(handshake::Config {
                     socket_type: options.socket_type,
@@ -434,6 +453,12 @@ enum TimerKind {
     Connect,
     Handshake,
     Linger,
+    /// Time to send a PING (`ZMQ_HEARTBEAT_IVL`).
+    HeartbeatIvl,
+    /// No answer to our PING (`ZMQ_HEARTBEAT_TIMEOUT`).
+    HeartbeatTimeout,
+    /// The peer's PING promised more within its TTL.
+    HeartbeatTtl,
 }
 
 struct Reactor {
@@ -443,6 +468,10 @@ struct Reactor {
     /// (deadline, seq) -> (token, generation, kind)
     timers: BTreeMap<(Instant, u64), (usize, u64, TimerKind)>,
     timer_seq: u64,
+    /// Sessions created so far: each starts its timer generations in its
+    /// own range, so a timer left by a session whose token was reused
+    /// cannot fire for its successor.
+    sessions_made: u64,
     stopping: bool,
     commands: VecDeque<IoCmd>,
 }
@@ -508,6 +537,12 @@ impl Reactor {
         }
     }
 
+    /// The first timer generation of a new session.
+    fn first_timer_gen(&mut self) -> u64 {
+        self.sessions_made += 1;
+        self.sessions_made << 32
+    }
+
     fn add_timer(&mut self, token: usize, gen: u64, after: Duration, kind: TimerKind) {
         self.timer_seq += 1;
         self.timers
@@ -542,6 +577,22 @@ impl Reactor {
                     }
                 }
                 TimerKind::Linger => self.remove_session(token),
+                TimerKind::HeartbeatIvl => self.heartbeat(token),
+                TimerKind::HeartbeatTimeout | TimerKind::HeartbeatTtl => {
+                    let Some(engine) = s.engine.as_mut() else {
+                        continue;
+                    };
+                    let armed = match kind {
+                        TimerKind::HeartbeatTimeout => &mut engine.timeout_armed,
+                        _ => &mut engine.ttl_armed,
+                    };
+                    if *armed == Some(engine.input_seq) {
+                        // Silence since it was armed: the peer is gone.
+                        self.engine_closed(token, Closed::Dropped);
+                    } else {
+                        *armed = None;
+                    }
+                }
             }
         }
     }
@@ -565,6 +616,7 @@ impl Reactor {
 
     fn accept(&mut self, token: usize) {
         loop {
+            let first_gen = self.first_timer_gen();
             let Some(Object::Listener(l)) = self.objects.get_mut(token) else {
                 return;
             };
@@ -598,7 +650,7 @@ impl Reactor {
                         closing: false,
                         linger_started: false,
                         skip_out_rest: false,
-                        timer_gen: 0,
+                        timer_gen: first_gen,
                         handshakes: 0,
                     };
                     let key = self.objects.insert(Object::Session(Box::new(session)));
@@ -652,7 +704,7 @@ impl Reactor {
             closing: false,
             linger_started: false,
             skip_out_rest: false,
-            timer_gen: 0,
+            timer_gen: self.first_timer_gen(),
             handshakes: 0,
         };
         let token = self.objects.insert(Object::Session(Box::new(session)));
@@ -856,6 +908,19 @@ impl Reactor {
                 let Some(s) = self.session(token) else {
                     return;
                 };
+                let gen = s.timer_gen;
+                let ttl = s.engine.as_mut().and_then(|e| {
+                    let ttl = e.ttl_pending.take()?;
+                    e.ttl_armed = Some(e.input_seq);
+                    Some(ttl)
+                });
+                if let Some(ttl) = ttl {
+                    let after = Duration::from_millis(ttl);
+                    self.add_timer(token, gen, after, TimerKind::HeartbeatTtl);
+                }
+                let Some(s) = self.session(token) else {
+                    return;
+                };
                 if s.closing && !s.linger_started {
                     let linger = s.pipe.as_ref().map_or(0, |p| p.peer_close_linger());
                     self.start_closing(token, linger);
@@ -867,6 +932,38 @@ impl Reactor {
             }
             Err(closed) => self.engine_closed(token, closed),
         }
+    }
+
+    /// `ZMQ_HEARTBEAT_IVL` is up: a PING goes out at the next frame
+    /// boundary, and unless input arrives within the heartbeat timeout
+    /// (`ZMQ_HEARTBEAT_TIMEOUT`, else the interval) the connection is dropped.
+    fn heartbeat(&mut self, token: usize) {
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        let o = &s.spec.options;
+        let ivl = o.heartbeat_ivl;
+        let timeout = if o.heartbeat_timeout >= 0 {
+            o.heartbeat_timeout
+        } else {
+            ivl
+        };
+        let gen = s.timer_gen;
+        let Some(engine) = s.engine.as_mut() else {
+            return;
+        };
+        engine.ping_due = true;
+        let arm = timeout > 0 && engine.timeout_armed.is_none();
+        if arm {
+            engine.timeout_armed = Some(engine.input_seq);
+        }
+        let ivl = Duration::from_millis(ivl as u64);
+        self.add_timer(token, gen, ivl, TimerKind::HeartbeatIvl);
+        if arm {
+            let after = Duration::from_millis(timeout as u64);
+            self.add_timer(token, gen, after, TimerKind::HeartbeatTimeout);
+        }
+        self.drive(token);
     }
 
     fn handshake_done(&mut self, token: usize, peer: handshake::PeerInfo) {
@@ -881,6 +978,16 @@ impl Reactor {
             .event(event::HANDSHAKE_SUCCEEDED, 0, &engine.endpoint, "");
         engine.wire = peer.wire;
         engine.sub_commands = peer.wire == Wire::V3 && peer.minor >= 1;
+        let heartbeat_ivl = s.spec.options.heartbeat_ivl;
+        if peer.wire == Wire::V3 && heartbeat_ivl > 0 {
+            let after = Duration::from_millis(heartbeat_ivl as u64);
+            let gen = s.timer_gen;
+            self.add_timer(token, gen, after, TimerKind::HeartbeatIvl);
+        }
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        let engine = s.engine.as_mut().expect("handshaking engine");
         if peer.wire == Wire::V1 {
             engine.decoder = FrameDecoder::V1(V1Decoder::new(engine.maxmsgsize));
         }
@@ -1152,7 +1259,7 @@ impl Session {
                     let frame = engine.decoder.commit_body(offered, n);
                     match result {
                         Ok(0) => return Err(Closed::Dropped),
-                        Ok(_) => {}
+                        Ok(_) => engine.input_seq += 1,
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(_) => return Err(Closed::Dropped),
@@ -1172,7 +1279,10 @@ impl Session {
                     engine.inbuf.clear();
                     return Err(Closed::Dropped);
                 }
-                Ok(n) => engine.inbuf.truncate(n),
+                Ok(n) => {
+                    engine.inbuf.truncate(n);
+                    engine.input_seq += 1;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     engine.inbuf.clear();
                     return Ok(None);
@@ -1242,6 +1352,16 @@ impl Session {
         };
         if engine.handshake.is_some() || engine.out_body.is_some() {
             return;
+        }
+        if engine.ping_due {
+            // Between frames, never inside one.
+            engine.ping_due = false;
+            let ttl = (self.spec.options.heartbeat_ttl / 100) as u16;
+            ZmtpCommand::Ping {
+                ttl,
+                context: Vec::new(),
+            }
+            .encode(&mut engine.out);
         }
         while engine.out.len() - engine.out_pos < WRITE_BATCH {
             let Some(msg) = pipe.read() else {
@@ -1339,7 +1459,10 @@ fn deliver(
             return Err(Closed::Protocol);
         }
         match ZmtpCommand::load(frame.data()) {
-            Ok(ZmtpCommand::Ping { context, .. }) => {
+            Ok(ZmtpCommand::Ping { ttl, context }) => {
+                if ttl > 0 && engine.ttl_armed.is_none() {
+                    engine.ttl_pending = Some(u64::from(ttl) * 100);
+                }
                 ZmtpCommand::Pong(context).encode(&mut engine.out);
             }
             Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Protocol),

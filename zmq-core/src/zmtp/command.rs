@@ -50,13 +50,15 @@ impl Command {
                 Command::Error(reason[..n as usize].to_vec())
             }
             b"PING" => {
-                // "ping-ttl = 2OCTET; ping-context = 0*16OCTET"
-                if data.len() < 2 || data.len() > 18 {
+                // "ping-ttl = 2OCTET; ping-context = 0*16OCTET"; a longer
+                // context is cut to 16 bytes, as libzmq does.
+                if data.len() < 2 {
                     return Err(Malformed);
                 }
+                let context = &data[2..];
                 Command::Ping {
                     ttl: u16::from_be_bytes([data[0], data[1]]),
-                    context: data[2..].to_vec(),
+                    context: context[..context.len().min(16)].to_vec(),
                 }
             }
             b"PONG" => {
