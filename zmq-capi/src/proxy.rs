@@ -1,7 +1,4 @@
 //! Devices: `zmq_proxy`, `zmq_proxy_steerable`, `zmq_device`.
-//!
-//! The steerable proxy's control socket (PAUSE/RESUME/TERMINATE/STATISTICS)
-//! arrives with the devices milestone.
 
 use std::ffi::{c_int, c_void};
 
@@ -11,25 +8,35 @@ use crate::boundary::boundary;
 use crate::handle;
 
 /// Runs a proxy between the sockets behind the handles (libzmq's checks:
-/// NULL frontend or backend is `EFAULT`).
-fn run(frontend: *mut c_void, backend: *mut c_void, capture: *mut c_void) -> Result<c_int> {
+/// NULL frontend or backend is `EFAULT`). Returns 0 after `TERMINATE`.
+fn run(
+    frontend: *mut c_void,
+    backend: *mut c_void,
+    capture: *mut c_void,
+    control: *mut c_void,
+) -> Result<c_int> {
     if frontend.is_null() || backend.is_null() {
         return Err(Error::Fault);
     }
-    let capture = if capture.is_null() {
-        None
-    } else {
-        Some(handle::socket(capture)?)
+    let optional = |h: *mut c_void| -> Result<Option<&mut zmq_core::Socket>> {
+        if h.is_null() {
+            Ok(None)
+        } else {
+            handle::socket(h).map(Some)
+        }
     };
-    if frontend == backend {
-        zmq_core::proxy::proxy_self(handle::socket(frontend)?, capture)?;
-    } else {
-        let f = handle::socket(frontend)?;
-        let b = handle::socket(backend)?;
-        zmq_core::proxy::proxy(f, b, capture)?;
-    }
-    // The proxy only ever ends with an error.
-    Err(Error::Term)
+    let sockets = zmq_core::proxy::Sockets {
+        frontend: handle::socket(frontend)?,
+        backend: if frontend == backend {
+            None
+        } else {
+            Some(handle::socket(backend)?)
+        },
+        capture: optional(capture)?,
+        control: optional(control)?,
+    };
+    zmq_core::proxy::run(sockets)?;
+    Ok(0)
 }
 
 /// Forwards messages between two sockets, copying them to `capture_`, until
@@ -43,13 +50,13 @@ pub extern "C" fn zmq_proxy(
     backend_: *mut c_void,
     capture_: *mut c_void,
 ) -> c_int {
-    boundary(|| run(frontend_, backend_, capture_))
+    boundary(|| run(frontend_, backend_, capture_, std::ptr::null_mut()))
 }
 
-/// `zmq_proxy` controlled by PAIR commands on `control_` (not yet: with a
-/// control socket this fails with `ENOTSUP`).
+/// `zmq_proxy` steered by commands on `control_` (PAUSE, RESUME, TERMINATE,
+/// STATISTICS); returns 0 after TERMINATE.
 ///
-/// Errors: as `zmq_proxy`; `ENOTSUP` with a control socket.
+/// Errors: as `zmq_proxy`.
 #[no_mangle]
 pub extern "C" fn zmq_proxy_steerable(
     frontend_: *mut c_void,
@@ -57,16 +64,7 @@ pub extern "C" fn zmq_proxy_steerable(
     capture_: *mut c_void,
     control_: *mut c_void,
 ) -> c_int {
-    boundary(|| {
-        if frontend_.is_null() || backend_.is_null() {
-            return Err(Error::Fault);
-        }
-        if !control_.is_null() {
-            handle::socket(control_)?;
-            return Err(Error::NotSupported);
-        }
-        run(frontend_, backend_, capture_)
-    })
+    boundary(|| run(frontend_, backend_, capture_, control_))
 }
 
 /// Legacy device: QUEUE, FORWARDER or STREAMER, all run as `zmq_proxy` (libzmq
@@ -77,6 +75,11 @@ pub extern "C" fn zmq_proxy_steerable(
 pub extern "C" fn zmq_device(type_: c_int, frontend_: *mut c_void, backend_: *mut c_void) -> c_int {
     boundary(|| {
         let _ = type_;
-        run(frontend_, backend_, std::ptr::null_mut())
+        run(
+            frontend_,
+            backend_,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     })
 }
