@@ -239,6 +239,21 @@ impl Options {
         }
     }
 
+    /// Which directions of a connection's pipe keep only the newest message
+    /// (`ZMQ_CONFLATE`, for the types libzmq applies it to): (outbound,
+    /// inbound). Each type conflates the directions it uses for data, so a
+    /// SUB's subscriptions are never conflated away.
+    pub fn conflate_dirs(&self) -> (bool, bool) {
+        use SocketType::*;
+        if !self.conflate {
+            return (false, false);
+        }
+        (
+            matches!(self.socket_type, Push | Dealer | Pub),
+            matches!(self.socket_type, Pull | Dealer | Sub),
+        )
+    }
+
     /// Sets an option (`zmq_setsockopt`).
     pub fn set(&mut self, option: SockOpt, value: &[u8]) -> Result<()> {
         let int = int_value(value);
@@ -294,13 +309,7 @@ impl Options {
             SockOpt::TcpKeepaliveCnt => self.tcp_keepalive_cnt = at_least(-1)?,
             SockOpt::TcpKeepaliveIdle => self.tcp_keepalive_idle = at_least(-1)?,
             SockOpt::TcpKeepaliveIntvl => self.tcp_keepalive_intvl = at_least(-1)?,
-            // Not built yet: refused rather than silently ignored.
-            SockOpt::Conflate => {
-                if strict_bool(int)? {
-                    return Err(Error::Invalid);
-                }
-                self.conflate = false;
-            }
+            SockOpt::Conflate => self.conflate = strict_bool(int)?,
             SockOpt::InvertMatching => self.invert_matching = relaxed_bool(int)?,
             // Taken by every type, read by none (libzmq).
             SockOpt::StreamNotify => self.stream_notify = strict_bool(int)?,

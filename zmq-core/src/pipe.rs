@@ -59,6 +59,10 @@ struct Queue {
     hard_closed: AtomicBool,
     /// The writer has closed (its delimiter is queued, or it closed hard).
     writer_closed: AtomicBool,
+    /// `ZMQ_CONFLATE`: only the newest message is kept, in `slot` (the
+    /// queue carries the delimiter only), and there is no HWM.
+    conflate: AtomicBool,
+    slot: Mutex<Option<Msg>>,
 }
 
 /// After publishing: clears `flag` and reports whether it was raised. The
@@ -212,14 +216,35 @@ impl Pipe {
         self.shared.boost[1 - self.side].store(i64::from(our_rcvhwm), Ordering::Relaxed);
     }
 
+    /// Makes this end's outbound (`out`) and inbound (`inbound`) directions
+    /// keep only their newest message (`ZMQ_CONFLATE`); they lose their HWM.
+    /// Set before the pipe is used.
+    pub fn set_conflate(&self, out: bool, inbound: bool) {
+        for (side, on) in [(self.side, out), (1 - self.side, inbound)] {
+            if on {
+                self.shared.queues[side]
+                    .conflate
+                    .store(true, Ordering::Release);
+                self.shared.hwm[side].store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Changes the outbound high-water mark (0: unlimited).
     pub fn set_hwm(&self, hwm: u64) {
-        self.shared.hwm[self.side].store(hwm, Ordering::Relaxed);
+        self.store_hwm(self.side, hwm);
     }
 
     /// Changes the peer's outbound high-water mark (0: unlimited).
     pub fn set_peer_hwm(&self, hwm: u64) {
-        self.shared.hwm[1 - self.side].store(hwm, Ordering::Relaxed);
+        self.store_hwm(1 - self.side, hwm);
+    }
+
+    /// A conflating direction keeps no HWM.
+    fn store_hwm(&self, side: usize, hwm: u64) {
+        let conflating = self.shared.queues[side].conflate.load(Ordering::Relaxed);
+        let hwm = if conflating { 0 } else { hwm };
+        self.shared.hwm[side].store(hwm, Ordering::Relaxed);
     }
 
     // ---- writing -------------------------------------------------------
@@ -292,6 +317,13 @@ impl Pipe {
             self.mark_peer_gone();
             return false;
         }
+        if q.conflate.load(Ordering::Relaxed) {
+            // Only the newest frame survives (libzmq's conflating pipe).
+            let newest = self.pending.drain(..self.complete).last();
+            *q.slot.lock().unwrap_or_else(|p| p.into_inner()) = newest;
+            self.complete = 0;
+            return self.wake_reader();
+        }
         for msg in self.pending.drain(..self.complete) {
             // SAFETY: this end is the queue's only writer.
             unsafe { q.items.push(msg) };
@@ -357,13 +389,23 @@ impl Pipe {
     /// Moves every published item into the cache; whether any came.
     fn take_published(&mut self) -> bool {
         let q = &self.shared.queues[1 - self.side];
+        let mut any = false;
+        if q.conflate.load(Ordering::Acquire) {
+            // The newest message goes before a delimiter published after it.
+            let newest = q.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(msg) = newest {
+                self.cache.push_back(msg);
+                any = true;
+            }
+        }
         // SAFETY: this end is the queue's only reader.
-        unsafe { q.items.pop_all(&mut self.cache) > 0 }
+        unsafe { q.items.pop_all(&mut self.cache) > 0 || any }
     }
 
     /// Drops everything published to us.
     fn drain_queue(&mut self) {
         let q = &self.shared.queues[1 - self.side];
+        drop(q.slot.lock().unwrap_or_else(|p| p.into_inner()).take());
         let mut dropped = VecDeque::new();
         // SAFETY: this end is the queue's only reader.
         unsafe { q.items.pop_all(&mut dropped) };
@@ -472,6 +514,12 @@ impl Pipe {
             return;
         }
         self.rollback();
+        if self.shared.queues[self.side]
+            .conflate
+            .load(Ordering::Relaxed)
+        {
+            self.flush();
+        }
         self.out_closed = true;
         let q = &self.shared.queues[self.side];
         for msg in self.pending.drain(..) {
@@ -697,5 +745,20 @@ mod tests {
         }
         writer.join().unwrap();
         assert_eq!(expect, N);
+    }
+
+    #[test]
+    fn conflate_keeps_the_newest_and_the_delimiter() {
+        let (mut a, mut b) = Pipe::pair([1, 1]);
+        a.set_conflate(true, false);
+        for body in [&b"one"[..], b"two", b"three"] {
+            assert!(a.check_write(), "no HWM when conflating");
+            a.write(Msg::from_slice(body).unwrap()).unwrap();
+            a.flush();
+        }
+        a.close_write();
+        assert_eq!(b.read().unwrap().data(), b"three");
+        assert!(b.read().is_none());
+        assert!(b.is_in_closed());
     }
 }

@@ -90,6 +90,8 @@ pub(crate) struct SessionOptions {
     pub reconnect_ivl_max: i32,
     pub handshake_ivl: i32,
     pub stream_notify: bool,
+    /// `ZMQ_CONFLATE`: (socket to peer, peer to socket).
+    pub conflate: (bool, bool),
     pub heartbeat_ivl: i32,
     pub heartbeat_ttl: i32,
     pub heartbeat_timeout: i32,
@@ -1011,6 +1013,7 @@ impl Reactor {
             // Accepted (or immediate) connections get their pipe now.
             let o = &s.spec.options;
             let (mine, theirs) = Pipe::pair([o.rcvhwm.max(0) as u64, o.sndhwm.max(0) as u64]);
+            theirs.set_conflate(o.conflate.0, o.conflate.1);
             mine.set_waker(Arc::new(SessionWaker { io, token }));
             s.pipe = Some(mine);
             s.spec.socket.0.send(Command::Attach(theirs));

@@ -122,6 +122,7 @@ fn session_spec(socket: &Socket, endpoint_id: u64, endpoint: String) -> SessionS
             reconnect_ivl_max: o.reconnect_ivl_max,
             handshake_ivl: o.handshake_ivl,
             stream_notify: o.stream_notify,
+            conflate: o.conflate_dirs(),
             heartbeat_ivl: o.heartbeat_ivl,
             heartbeat_ttl: o.heartbeat_ttl,
             heartbeat_timeout: o.heartbeat_timeout,
@@ -223,7 +224,9 @@ fn connect_io(socket: &mut Socket, target: Target, endpoint: &str) -> Result<End
         (None, None)
     } else {
         let o = socket.options();
+        let conflate = o.conflate_dirs();
         let (key, remote) = socket.new_pipe([o.sndhwm.max(0) as u64, o.rcvhwm.max(0) as u64]);
+        socket.pipe_mut(key).set_conflate(conflate.0, conflate.1);
         let end = socket.pipe_mut(key).id();
         socket.attach_new_pipe(key);
         (Some(remote), Some(end))
@@ -342,6 +345,9 @@ fn connect_inproc(socket: &mut Socket, name: &str) -> Result<Endpoint> {
         Some(p) => [sum_hwm(me.sndhwm, p.rcvhwm), sum_hwm(p.sndhwm, me.rcvhwm)],
     };
     let (key, mut remote) = socket.new_pipe(hwms);
+    // Only the connecting side's ZMQ_CONFLATE counts (libzmq).
+    let conflate = socket.options().conflate_dirs();
+    socket.pipe_mut(key).set_conflate(conflate.0, conflate.1);
     let local_end = socket.pipe_mut(key).id();
     if let Some(p) = &peer {
         socket.pipe_mut(key).set_boosts(p.rcvhwm, me.rcvhwm);
