@@ -9,6 +9,8 @@
 #include <zmq.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -80,8 +82,24 @@ static inline void guide_init (const char *name)
     setvbuf (stdout, NULL, _IONBF, 0);
     int major, minor, patch;
     zmq_version (&major, &minor, &patch);
-    fprintf (stderr, "%s[%d]: libzmq %d.%d.%d\n", name, (int) getpid (),
-             major, minor, patch);
+    //  Which libzmq.so is mapped (the version alone does not tell Debian's
+    //  from ours).
+    char path[512] = "?";
+    FILE *maps = fopen ("/proc/self/maps", "r");
+    if (maps) {
+        char line[1024];
+        while (fgets (line, sizeof line, maps)) {
+            char *p = strchr (line, '/');
+            if (p && strstr (p, "libzmq")) {
+                p[strcspn (p, "\n")] = '\0';
+                snprintf (path, sizeof path, "%s", p);
+                break;
+            }
+        }
+        fclose (maps);
+    }
+    fprintf (stderr, "%s[%d]: libzmq %d.%d.%d (%s)\n", name, (int) getpid (),
+             major, minor, patch, path);
 }
 
 static inline void set_int (void *sock, int opt, int val)
@@ -252,6 +270,156 @@ static inline void guide_reap (guide_child_t *c, const char *what)
         DIE ("%s (pid %d) %s %d", what, (int) c->pid,
              WIFEXITED (status) ? "exited with" : "killed by signal",
              WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status));
+}
+
+/* ---- Re-executed child processes: crossing the two libraries. ----------
+ * guide_spawn starts this same program again (/proc/self/exe) as a fresh
+ * process image in a named role, with one string argument and one end of a
+ * socketpair to the parent (as guide_fork does).  main() must call
+ * guide_roles() first: when the process was started as a role it runs it
+ * and exits with its return value.
+ * Being a new image, the child may run on another libzmq than its parent:
+ * with GUIDE_PEER_LIB set in the environment, spawned processes run with
+ * LD_LIBRARY_PATH=$GUIDE_PEER_LIB, or with LD_LIBRARY_PATH unset (Debian's
+ * libzmq) when it is "system".  run.sh uses that to run each program that
+ * spawns with its main process on one library and its spawned processes on
+ * the other.  Without GUIDE_PEER_LIB the child inherits the environment.
+ * Spawn from the main thread only (the child's PDEATHSIG fires when the
+ * spawning thread ends); it is safe once zmq contexts exist (the child only
+ * execs). */
+
+typedef int (*guide_role_fn) (const char *arg, int fd);
+
+typedef struct
+{
+    const char *name;
+    guide_role_fn fn;
+} guide_role_t;
+
+#define GUIDE_ROLE_FLAG "--guide-role"
+
+static inline void guide_roles (int argc, char **argv,
+                                const guide_role_t *roles, size_t n)
+{
+    if (argc < 2 || strcmp (argv[1], GUIDE_ROLE_FLAG) != 0)
+        return;
+    if (argc != 5) {
+        fprintf (stderr, "usage: %s %s role fd arg\n", argv[0],
+                 GUIDE_ROLE_FLAG);
+        exit (2);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp (roles[i].name, argv[2]) == 0) {
+            guide_init (roles[i].name);
+            exit (roles[i].fn (argv[4], atoi (argv[3])));
+        }
+    fprintf (stderr, "%s: unknown role \"%s\"\n", argv[0], argv[2]);
+    exit (2);
+}
+
+extern char **environ;
+
+static inline guide_child_t guide_spawn (const char *role, const char *arg)
+{
+    int sv[2];
+    CHECK (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    //  Everything the child needs is prepared before fork: between fork and
+    //  exec it makes only async-signal-safe calls.
+    char fdstr[16];
+    snprintf (fdstr, sizeof fdstr, "%d", sv[1]);
+    char *argv[] = {(char *) role, (char *) GUIDE_ROLE_FLAG, (char *) role,
+                    fdstr, (char *) arg, NULL};
+    const char *peer = getenv ("GUIDE_PEER_LIB");
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **envp = calloc (n + 2, sizeof *envp);
+    char *ld = NULL;
+    CHECK (envp != NULL);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!peer || strncmp (environ[i], "LD_LIBRARY_PATH=", 16) != 0)
+            envp[k++] = environ[i];
+    if (peer && strcmp (peer, "system") != 0) {
+        size_t len = strlen ("LD_LIBRARY_PATH=") + strlen (peer) + 1;
+        ld = malloc (len);
+        CHECK (ld != NULL);
+        snprintf (ld, len, "LD_LIBRARY_PATH=%s", peer);
+        envp[k++] = ld;
+    }
+    envp[k] = NULL;
+
+    pid_t parent = getpid ();
+    fflush (NULL);
+    pid_t pid = fork ();
+    CHECK (pid >= 0);
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (1);
+        if (fcntl (sv[1], F_SETFD, 0) != 0) //  keep the child's end on exec
+            _exit (1);
+        execve ("/proc/self/exe", argv, envp);
+        _exit (127);
+    }
+    close (sv[1]);
+    free (envp);
+    free (ld);
+    guide_child_t c = {pid, sv[0]};
+    return c;
+}
+
+/* Non-blocking: 1 and a line in buf if the child has written a whole line
+ * (or more) to fd, 0 if nothing is waiting yet.  A partial line is waited
+ * for (bounded by the watchdog); the channel carries whole lines only. */
+static inline int guide_try_line (int fd, char *buf, size_t cap)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    int rc = poll (&p, 1, 0);
+    if (rc < 0 && errno == EINTR)
+        return 0;
+    CHECK (rc >= 0);
+    if (rc == 0)
+        return 0;
+    guide_read_line (fd, buf, cap);
+    return 1;
+}
+
+static inline int64_t guide_clock_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void guide_sleep_ms (int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep (&ts, &ts) == -1 && errno == EINTR) {
+    }
+}
+
+/* Waits for the child and checks it ended the given way: exit status
+ * want_exit (>= 0), or killed by signal -want_exit. */
+static inline void guide_reap_as (guide_child_t *c, const char *what,
+                                  int want_exit)
+{
+    int status;
+    pid_t r;
+    do
+        r = waitpid (c->pid, &status, 0);
+    while (r == -1 && errno == EINTR);
+    CHECK (r == c->pid);
+    close (c->fd);
+    int ok = want_exit >= 0
+               ? WIFEXITED (status) && WEXITSTATUS (status) == want_exit
+               : WIFSIGNALED (status) && WTERMSIG (status) == -want_exit;
+    if (!ok)
+        DIE ("%s (pid %d) %s %d, expected %s %d", what, (int) c->pid,
+             WIFEXITED (status) ? "exited with" : "killed by signal",
+             WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status),
+             want_exit >= 0 ? "exit" : "signal",
+             want_exit >= 0 ? want_exit : -want_exit);
 }
 
 #endif

@@ -319,7 +319,7 @@ impl Pipe {
         }
         if q.conflate.load(Ordering::Relaxed) {
             // Only the newest frame survives (libzmq's conflating pipe).
-            let newest = self.pending.drain(..self.complete).last();
+            let newest = self.pending.drain(..self.complete).next_back();
             *q.slot.lock().unwrap_or_else(|p| p.into_inner()) = newest;
             self.complete = 0;
             return self.wake_reader();
