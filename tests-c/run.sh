@@ -1,6 +1,7 @@
 #!/bin/sh
-# Builds and runs every tests-c/test_*.c, then tests-c/interop/run.sh and
-# tests-c/guide/run.sh.
+# Builds and runs every tests-c/test_*.c, then tests-c/interop/run.sh,
+# tests-c/guide/run.sh and the socket-option comparison
+# tests-c/options-dump.sh.
 #
 # Each test is built twice:
 #   ours:   against include/zmq.h with -Wall -Wextra -Werror, linked to
@@ -86,6 +87,16 @@ for suite in interop guide; do
     fi
     [ ! -e "tests-c/$suite/PENDING" ] || pending="$pending $suite(ours)"
 done
+
+# Every socket option's defaults, sizes and validation on every socket type,
+# ours beside Debian's libzmq (tests-c/options-dump.sh).
+echo "== tests-c/options-dump.sh"
+if tests-c/options-dump.sh build/lib; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1))
+    failed="$failed options-dump"
+fi
 
 [ -z "$pending" ] || echo "pending (run on libzmq only):$pending"
 echo "tests-c: $pass passed, $fail failed"

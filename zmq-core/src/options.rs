@@ -311,8 +311,10 @@ impl Options {
             SockOpt::TcpKeepaliveIntvl => self.tcp_keepalive_intvl = at_least(-1)?,
             SockOpt::Conflate => self.conflate = strict_bool(int)?,
             SockOpt::InvertMatching => self.invert_matching = relaxed_bool(int)?,
-            // Taken by every type, read by none (libzmq).
-            SockOpt::StreamNotify => self.stream_notify = strict_bool(int)?,
+            // STREAM only; write-only (libzmq).
+            SockOpt::StreamNotify if self.socket_type == SocketType::Stream => {
+                self.stream_notify = strict_bool(int)?
+            }
             SockOpt::UseFd => {
                 if at_least(-1)? != -1 {
                     return Err(Error::Invalid);
@@ -328,7 +330,12 @@ impl Options {
             }
             SockOpt::SocksUsername => self.socks_username = string_strict(value, 255)?,
             SockOpt::SocksPassword => self.socks_password = string_strict(value, 255)?,
-            SockOpt::ZapDomain => self.zap_domain = string_strict(value, 255)?,
+            SockOpt::ZapDomain => {
+                if value.is_empty() {
+                    return Err(Error::Invalid);
+                }
+                self.zap_domain = string_strict(value, 255)?
+            }
             SockOpt::ZapEnforceDomain => self.zap_enforce_domain = relaxed_bool(int)?,
             SockOpt::LoopbackFastpath => self.loopback_fastpath = relaxed_bool(int)?,
             SockOpt::MulticastLoop => self.multicast_loop = relaxed_bool(int)?,
@@ -417,7 +424,7 @@ impl Options {
             SockOpt::Priority => self.priority,
             // Only the NULL mechanism exists in this build so far, so no
             // socket is a PLAIN server; classic sockets are not thread-safe.
-            SockOpt::Mechanism | SockOpt::PlainServer | SockOpt::ThreadSafe => 0,
+            SockOpt::Mechanism | SockOpt::PlainServer => 0,
             SockOpt::PlainUsername | SockOpt::PlainPassword => return put_string(out, b""),
             SockOpt::BindToDevice => return put_string(out, &self.bindtodevice),
             SockOpt::SocksProxy => return put_string(out, &self.socks_proxy),
@@ -459,6 +466,16 @@ fn string_strict(value: &[u8], max: usize) -> Result<Vec<u8>> {
         return Err(Error::Invalid);
     }
     Ok(value.to_vec())
+}
+
+/// Writes an integer into the first `sizeof(int)` bytes of `out`, which
+/// may be longer (libzmq's `ZMQ_RCVMORE`, `ZMQ_FD`, `ZMQ_EVENTS`,
+/// `ZMQ_THREAD_SAFE`).
+pub fn put_int_lenient(out: &mut [u8], value: i32) -> Result<usize> {
+    let bytes = value.to_ne_bytes();
+    let slot = out.get_mut(..bytes.len()).ok_or(Error::Invalid)?;
+    slot.copy_from_slice(&bytes);
+    Ok(bytes.len())
 }
 
 /// Writes an integer option; `out` must be exactly `sizeof(int)`.

@@ -25,7 +25,7 @@ use crate::io::mailbox::Mailbox;
 use crate::io::signaler::Wait;
 use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Msg};
-use crate::options::{put_int, put_string, Options, SockOpt};
+use crate::options::{put_int, put_int_lenient, put_string, Options, SockOpt};
 use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
 use crate::transport::Endpoint;
 
@@ -346,11 +346,14 @@ impl Socket {
         }
         match option {
             SockOpt::Type => put_int(out, self.ty as i32),
-            SockOpt::RcvMore => put_int(out, self.rcvmore as i32),
-            SockOpt::Fd => put_int(out, self.fd()),
+            // The values libzmq's socket keeps itself take any buffer of
+            // at least `sizeof(int)`.
+            SockOpt::RcvMore => put_int_lenient(out, self.rcvmore as i32),
+            SockOpt::Fd => put_int_lenient(out, self.fd()),
+            SockOpt::ThreadSafe => put_int_lenient(out, 0),
             SockOpt::Events => {
                 let events = self.ready_events()?;
-                put_int(out, events)
+                put_int_lenient(out, events)
             }
             SockOpt::LastEndpoint => put_string(out, self.options.last_endpoint.as_bytes()),
             _ => match self.pattern.getsockopt(option, out) {
