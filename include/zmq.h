@@ -768,8 +768,10 @@ int zmq_socket_get_peer_state(void *socket, const void *routing_id, size_t routi
 
 #if defined(ZMQ_BUILD_DRAFT_API)
 /*
- Versioned socket monitoring.
- Errors: `ENOTSOCK`; `ENOTSUP` until monitoring lands.
+ Versioned socket monitoring: version 1 (two frames) or 2 (event, value
+ count, values, local and remote endpoint), on a PAIR, PUB or PUSH socket.
+ Errors: `ENOTSOCK`, `ETERM`, `EINVAL` (bad version or type, malformed
+ endpoint), `EPROTONOSUPPORT` (not inproc), `EADDRINUSE`.
  */
 int zmq_socket_monitor_versioned(void *s_,
                                  const char *addr_,
@@ -1030,10 +1032,10 @@ int zmq_poller_remove_fd(void *poller, zmq_fd_t fd);
 int zmq_proxy(void *frontend_, void *backend_, void *capture_);
 
 /*
- `zmq_proxy` controlled by PAIR commands on `control_` (not yet: with a
- control socket this fails with `ENOTSUP`).
+ `zmq_proxy` steered by commands on `control_` (PAUSE, RESUME, TERMINATE,
+ STATISTICS); returns 0 after TERMINATE.
 
- Errors: as `zmq_proxy`; `ENOTSUP` with a control socket.
+ Errors: as `zmq_proxy`.
  */
 int zmq_proxy_steerable(void *frontend_, void *backend_, void *capture_, void *control_);
 
@@ -1191,9 +1193,11 @@ int zmq_sendiov(void *s_, struct iovec *iov_, size_t count_, int flags_);
 int zmq_recviov(void *s_, struct iovec *iov_, size_t *count_, int flags_);
 
 /*
- Starts publishing the socket's events on an inproc PAIR endpoint.
+ Starts publishing the socket's events on an inproc PAIR endpoint (NULL
+ stops it, with a `ZMQ_EVENT_MONITOR_STOPPED` event).
 
- Errors: `ENOTSOCK`; `ENOTSUP` until monitoring lands.
+ Errors: `ENOTSOCK`, `ETERM`, `EINVAL` (malformed endpoint),
+ `EPROTONOSUPPORT` (not inproc), `EADDRINUSE`.
  */
 int zmq_socket_monitor(void *s_, const char *addr_, int events_);
 
