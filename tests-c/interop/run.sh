@@ -3,12 +3,14 @@
 #
 #   tests-c/interop/run.sh [--control-only | --all] [--repeat N]
 #
-# peer.c and million.c are built once against Debian's /usr/include/zmq.h and
-# -lzmq; each process picks its library at run time:
+# peer.c, pubsub.c, stream.c and million.c are built once against Debian's
+# /usr/include/zmq.h and -lzmq; each process picks its library at run time:
 #   libzmq = Debian's (LD_LIBRARY_PATH unset),
 #   ours   = LD_LIBRARY_PATH=build/lib (our libzmq.so.5).
-# Every scenario (reqrep, dealer-router, pushpull, pair over tcp and ipc, and
-# a million 1-byte messages PUSH->PULL over ipc and tcp) runs in the pairings
+# Every scenario (reqrep, dealer-router, pushpull, pair from peer.c; pubsub,
+# xpub-xsub, xsub-xpub from pubsub.c; stream from stream.c, a STREAM server
+# against plain sockets and STREAM clients; all over tcp and ipc; and a
+# million 1-byte messages PUSH->PULL over ipc and tcp) runs in the pairings
 #   libzmq/libzmq   control (server/client)
 #   ours/libzmq     our server, Debian's client
 #   libzmq/ours     Debian's server, our client
@@ -18,10 +20,13 @@
 #
 # Modes: --control-only (or INTEROP_CONTROL_ONLY=1) runs only libzmq/libzmq.
 # By default the ours pairings are skipped and shown as "pending" while
-# tests-c/interop/PENDING exists; --all (or INTEROP_ALL=1) runs them anyway.
+# tests-c/interop/PENDING exists, and, scenario by scenario, for the
+# scenarios named in tests-c/interop/pending.txt (behaviour ours does not
+# have yet); --all (or INTEROP_ALL=1) runs them anyway.
 # INTEROP_OURS_LIB=DIR tests the libzmq.so.5 in DIR as "ours" instead of build/lib.
 # --repeat N (or INTEROP_REPEAT=N) runs every cell N times; INTEROP_SCENARIOS
-# (default "reqrep dealer-router pushpull pair million") picks scenarios.
+# (default "reqrep dealer-router pushpull pair pubsub xpub-xsub xsub-xpub
+# stream million") picks scenarios.
 #
 # Exit status: non-zero if any pairing that ran failed, except that message
 # loss in the million-message scenario is only reported ("loss"), never
@@ -66,7 +71,7 @@ CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Werror"
 # Debian's header and library only (no -I of our include/).
 # (Built to a temporary name and renamed, so a concurrent run's processes
 # never see a half-written binary.)
-for prog in peer million; do
+for prog in peer million pubsub stream; do
     gcc $CFLAGS "$HERE/$prog.c" -o "$OUT/$prog.tmp.$$" -lzmq &&
         mv -f "$OUT/$prog.tmp.$$" "$OUT/$prog" ||
         { rm -f "$OUT/$prog.tmp.$$"; echo "interop: build of $prog.c failed"; exit 1; }
@@ -83,6 +88,7 @@ trap 'exit 130' INT TERM HUP
 
 RESULTS=$TMP/results  # lines: scenario pairing verdict
 : >"$RESULTS"
+pending_scen=""
 
 ours_pending=0
 if [ "$control_only" = 1 ]; then
@@ -145,13 +151,28 @@ record() {
     esac
 }
 
+# prog_args pattern: the program (and its pattern argument) for a scenario.
+prog_args() {
+    case $1 in
+        pubsub|xpub-xsub|xsub-xpub) echo "$OUT/pubsub $1" ;;
+        stream) echo "$OUT/stream" ;;
+        *) echo "$PEER $1" ;;
+    esac
+}
+
+# is_pending scenario: listed in pending.txt (one name per line, # comments).
+is_pending() { grep -v '^#' "$HERE/pending.txt" 2>/dev/null | grep -qx "$1"; }
+
 # run_peer pairing srvlib clilib pattern transport n
 run_peer() {
     scen=$4/$5
     tag=$(echo "$1" | tr / -).$4.$5.$6
     log=$OUT/logs/$tag
-    rm -f "$log".*.log "$TMP/$tag.sock"
-    timeout -k 5 $PROC_TIMEOUT env $(libenv "$2") "$PEER" server "$4" "$(bind_ep "$5" "$tag")" \
+    set -- "$@" $(prog_args "$4")
+    prog=$7; pat=${8:-}
+    rm -f "$log".*.log "$TMP/$tag.sock"*
+    # shellcheck disable=SC2086
+    timeout -k 5 $PROC_TIMEOUT env $(libenv "$2") "$prog" server $pat "$(bind_ep "$5" "$tag")" \
         >"$TMP/$tag.ep" 2>"$log.server.log" &
     spid=$!
     PIDS="$PIDS $spid"
@@ -159,7 +180,8 @@ run_peer() {
         kill $spid 2>/dev/null; wait $spid 2>/dev/null
         record "$scen" "$1" "FAIL(no-endpoint)" "$log"; return
     fi
-    timeout -k 5 $PROC_TIMEOUT env $(libenv "$3") "$PEER" client "$4" "$ep" \
+    # shellcheck disable=SC2086
+    timeout -k 5 $PROC_TIMEOUT env $(libenv "$3") "$prog" client $pat "$ep" \
         >/dev/null 2>"$log.client.log"
     crc=$?
     # A failed client leaves the server waiting out its receive timeout; end
@@ -209,7 +231,7 @@ run_million() {
     fi
 }
 
-SCENARIOS=${INTEROP_SCENARIOS:-reqrep dealer-router pushpull pair million}
+SCENARIOS=${INTEROP_SCENARIOS:-reqrep dealer-router pushpull pair pubsub xpub-xsub xsub-xpub stream million}
 PATTERNS=$(echo " $SCENARIOS " | sed 's/ million / /')
 TRANSPORTS="tcp ipc"
 PAIRINGS="libzmq/libzmq ours/libzmq libzmq/ours ours/ours"
@@ -234,11 +256,22 @@ for pairing in $PAIRINGS; do
     n=1
     while [ $n -le "$repeat" ]; do
         for p in $PATTERNS; do
+            if [ "$pairing" != libzmq/libzmq ] && is_pending "$p" && [ "$force_all" != 1 ]; then
+                if [ $n -eq 1 ]; then
+                    for t in $TRANSPORTS; do echo "$p/$t $pairing pending" >>"$RESULTS"; done
+                    case " $pending_scen " in *" $p "*) ;; *) pending_scen="$pending_scen $p" ;; esac
+                fi
+                continue
+            fi
             for t in $TRANSPORTS; do run_peer "$pairing" "$srv" "$cli" "$p" "$t" $n; done
         done
         case " $SCENARIOS " in
             *" million "*)
-                for t in ipc tcp; do run_million "$pairing" "$srv" "$cli" "$t" $n; done ;;
+                if [ "$pairing" != libzmq/libzmq ] && is_pending million && [ "$force_all" != 1 ]; then
+                    [ $n -gt 1 ] || for t in ipc tcp; do echo "million/$t $pairing pending" >>"$RESULTS"; done
+                else
+                    for t in ipc tcp; do run_million "$pairing" "$srv" "$cli" "$t" $n; done
+                fi ;;
         esac
         n=$((n + 1))
     done
@@ -288,5 +321,7 @@ npend=$(awk '$3 == "pending"' "$RESULTS" | wc -l)
 if [ $ours_pending -eq 2 ]; then
     echo "interop: ours pairings pending ($HERE/PENDING: $(head -n 1 "$HERE/PENDING"))"
 fi
+[ -z "$pending_scen" ] ||
+    echo "interop: ours pairings pending for$pending_scen ($HERE/pending.txt)"
 echo "interop: $npass passed, $nfail failed, $nloss million-loss on a libzmq receiver (tolerated), $npend pending"
 [ "$nfail" -eq 0 ]
