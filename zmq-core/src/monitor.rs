@@ -111,7 +111,7 @@ impl Monitor {
     /// (if asked for).
     pub fn stop(&self, notify: bool) {
         if notify {
-            self.event(event::MONITOR_STOPPED, 0, "", "");
+            self.event(event::MONITOR_STOPPED, 0, "");
         }
         let sink = {
             let mut sink = self.0.sink.lock().unwrap_or_else(|p| p.into_inner());
@@ -128,10 +128,11 @@ impl Monitor {
         self.0.mask.load(Ordering::Acquire) & events != 0
     }
 
-    /// Publishes an event. `local` and `remote` are the connection's
-    /// endpoints; version 1 carries `local` (pass the one libzmq names for
-    /// the event there).
-    pub fn event(&self, ev: u64, value: u64, local: &str, remote: &str) {
+    /// Publishes an event about `endpoint`: the address libzmq names for it
+    /// in version 1 (a listener's or accepted connection's local address,
+    /// the address a connection goes to). Version 2 carries it as the local
+    /// endpoint, with an empty remote one.
+    pub fn event(&self, ev: u64, value: u64, endpoint: &str) {
         if !self.wants(ev) {
             return;
         }
@@ -146,14 +147,14 @@ impl Monitor {
             let mut head = Vec::with_capacity(6);
             head.extend_from_slice(&(ev as u16).to_ne_bytes());
             head.extend_from_slice(&(value as u32).to_ne_bytes());
-            vec![head, local.as_bytes().to_vec()]
+            vec![head, endpoint.as_bytes().to_vec()]
         } else {
             vec![
                 ev.to_ne_bytes().to_vec(),
                 1u64.to_ne_bytes().to_vec(),
                 value.to_ne_bytes().to_vec(),
-                local.as_bytes().to_vec(),
-                remote.as_bytes().to_vec(),
+                endpoint.as_bytes().to_vec(),
+                Vec::new(),
             ]
         };
         let last = frames.len() - 1;

@@ -25,7 +25,7 @@ use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Metadata, Msg};
 use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
 use crate::socket::{Command, SocketMailbox, SocketType};
-use crate::transport::address::{resolve_host, IpcAddr, TcpConnect};
+use crate::transport::address::{resolve_host, tcp_endpoint_string, IpcAddr, TcpConnect};
 use crate::zmtp::codec::{encode_frame, DecodeError, Decoder};
 use crate::zmtp::command::Command as ZmtpCommand;
 use crate::zmtp::handshake::{self, Handshake, Wire};
@@ -283,7 +283,7 @@ impl Stream {
     fn local_endpoint(&self, listener: &str) -> String {
         match self {
             Stream::Tcp(s) => match s.local_addr() {
-                Ok(a) => format!("tcp://{a}"),
+                Ok(a) => tcp_endpoint_string(&a),
                 Err(_) => listener.to_owned(),
             },
             Stream::Unix(_) => listener.to_owned(),
@@ -368,6 +368,12 @@ impl ReqState {
 }
 
 impl Engine {
+    /// Connected and past the handshake (a STREAM connection: reported
+    /// ready).
+    fn is_up(&self) -> bool {
+        !self.connecting && !self.raw_ready && self.handshake.is_none()
+    }
+
     fn new(stream: Stream, connecting: bool, options: &SessionOptions, endpoint: String) -> Engine {
         let raw = options.socket_type == SocketType::Stream;
         Engine {
@@ -643,7 +649,7 @@ impl Reactor {
                     };
                     let endpoint = stream.local_endpoint(&l.spec.endpoint);
                     spec.monitor
-                        .event(event::ACCEPTED, stream.raw_fd() as u64, &endpoint, "");
+                        .event(event::ACCEPTED, stream.raw_fd() as u64, &endpoint);
                     let session = Session {
                         spec,
                         kind: SessionKind::Accepted,
@@ -665,7 +671,7 @@ impl Reactor {
                     let errno = e.raw_os_error().unwrap_or(0) as u64;
                     l.spec
                         .monitor
-                        .event(event::ACCEPT_FAILED, errno, &l.spec.endpoint, "");
+                        .event(event::ACCEPT_FAILED, errno, &l.spec.endpoint);
                     return;
                 }
             }
@@ -740,7 +746,7 @@ impl Reactor {
         let stream = match target {
             Target::Tcp(tc) => match resolve_host(&tc.dest.host, tc.dest.port, ipv6) {
                 Some(addr) => {
-                    endpoint = format!("tcp://{addr}");
+                    endpoint = tcp_endpoint_string(&addr);
                     connect_tcp(
                         addr,
                         tc.source
@@ -760,7 +766,7 @@ impl Reactor {
                     let einprogress = libc::EINPROGRESS as u64;
                     s.spec
                         .monitor
-                        .event(event::CONNECT_DELAYED, einprogress, &endpoint, "");
+                        .event(event::CONNECT_DELAYED, einprogress, &endpoint);
                 }
                 self.attach_engine(token, stream, true, endpoint)
             }
@@ -786,7 +792,7 @@ impl Reactor {
         }
         s.spec
             .monitor
-            .event(event::CONNECT_RETRIED, wait as u64, &s.spec.endpoint, "");
+            .event(event::CONNECT_RETRIED, wait as u64, &s.spec.endpoint);
         s.timer_gen += 1;
         let gen = s.timer_gen;
         self.add_timer(
@@ -850,9 +856,7 @@ impl Reactor {
                         Ok(true) => {
                             engine.connecting = false;
                             let fd = engine.stream.raw_fd() as u64;
-                            s.spec
-                                .monitor
-                                .event(event::CONNECTED, fd, &engine.endpoint, "");
+                            s.spec.monitor.event(event::CONNECTED, fd, &engine.endpoint);
                             // A connection resets the backoff.
                             let base = s.spec.options.reconnect_ivl;
                             if let SessionKind::Connecting { ivl, .. } = &mut s.kind {
@@ -977,7 +981,7 @@ impl Reactor {
         let engine = s.engine.as_mut().expect("handshaking engine");
         s.spec
             .monitor
-            .event(event::HANDSHAKE_SUCCEEDED, 0, &engine.endpoint, "");
+            .event(event::HANDSHAKE_SUCCEEDED, 0, &engine.endpoint);
         engine.wire = peer.wire;
         engine.sub_commands = peer.wire == Wire::V3 && peer.minor >= 1;
         let heartbeat_ivl = s.spec.options.heartbeat_ivl;
@@ -1053,7 +1057,7 @@ impl Reactor {
         };
         let mut was_up = false;
         if let Some(mut engine) = s.engine.take() {
-            was_up = !engine.connecting && !engine.raw_ready && engine.handshake.is_none();
+            was_up = engine.is_up();
             let _ = self.poll.registry().deregister(engine.stream.source());
             if !engine.connecting && !matches!(how, Closed::Finished) {
                 let monitor = &s.spec.monitor;
@@ -1061,14 +1065,14 @@ impl Reactor {
                 if engine.handshake.is_some() {
                     match how {
                         Closed::HandshakeProtocol(code) => {
-                            monitor.event(event::HANDSHAKE_FAILED_PROTOCOL, code as u64, ep, "")
+                            monitor.event(event::HANDSHAKE_FAILED_PROTOCOL, code as u64, ep)
                         }
                         Closed::Protocol => {}
-                        _ => monitor.event(event::HANDSHAKE_FAILED_NO_DETAIL, 0, ep, ""),
+                        _ => monitor.event(event::HANDSHAKE_FAILED_NO_DETAIL, 0, ep),
                     }
                 }
                 let fd = engine.stream.raw_fd() as u64;
-                monitor.event(event::DISCONNECTED, fd, ep, "");
+                monitor.event(event::DISCONNECTED, fd, ep);
             }
             if engine.out_more {
                 // The rest of a half-sent message must not start the next
@@ -1212,9 +1216,7 @@ enum Progress {
 impl Session {
     /// Whether messages can flow now (connected and past the handshake).
     fn delivering(&self) -> bool {
-        self.engine
-            .as_ref()
-            .is_some_and(|e| !e.connecting && e.handshake.is_none())
+        self.engine.as_ref().is_some_and(Engine::is_up)
     }
 
     /// Runs the engine as far as it can go without blocking.

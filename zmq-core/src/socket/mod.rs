@@ -575,8 +575,7 @@ impl Socket {
             }
         };
         if let Some(fd) = ep.listener_fd() {
-            self.monitor
-                .event(event::LISTENING, fd as u64, &resolved, "");
+            self.monitor.event(event::LISTENING, fd as u64, &resolved);
         }
         self.options.last_endpoint = resolved.clone();
         self.endpoints.push((resolved, ep));
@@ -597,8 +596,8 @@ impl Socket {
             return;
         }
         let errno = e.os_errno().unwrap_or(0) as u64;
-        self.monitor.event(event::CLOSED, 0, "", "");
-        self.monitor.event(event::BIND_FAILED, errno, address, "");
+        self.monitor.event(event::CLOSED, 0, "");
+        self.monitor.event(event::BIND_FAILED, errno, address);
     }
 
     /// Connects to an endpoint (`zmq_connect`).
@@ -643,12 +642,18 @@ impl Socket {
         Ok(())
     }
 
+    /// Ends an endpoint in its transport (a listener's close is a CLOSED
+    /// event); returns the pipe end of a connection.
+    fn end_transport(&mut self, name: &str, ep: Endpoint) -> Option<u64> {
+        if let Some(fd) = ep.listener_fd() {
+            self.monitor.event(event::CLOSED, fd as u64, name);
+        }
+        crate::transport::end(self, ep)
+    }
+
     /// Undoes an endpoint: unregisters a bind, closes a connection's pipe.
     fn end_endpoint(&mut self, name: &str, ep: Endpoint) {
-        if let Some(fd) = ep.listener_fd() {
-            self.monitor.event(event::CLOSED, fd as u64, name, "");
-        }
-        let pipe_end = crate::transport::end(self, ep);
+        let pipe_end = self.end_transport(name, ep);
         if let Some(end) = pipe_end {
             if let Some(key) = self.pipes.key_of(end) {
                 self.pattern.pipe_terminated(&mut self.pipes, key);
@@ -703,11 +708,8 @@ impl Socket {
     pub fn close(mut self) {
         let endpoints = std::mem::take(&mut self.endpoints);
         for (name, ep) in endpoints {
-            if let Some(fd) = ep.listener_fd() {
-                self.monitor.event(event::CLOSED, fd as u64, &name, "");
-            }
             if ep.ends_on_close() {
-                crate::transport::end(&mut self, ep);
+                self.end_transport(&name, ep);
             }
         }
         self.monitor.stop(true);

@@ -57,16 +57,33 @@ pub(crate) fn new(ty: SocketType, options: &Options) -> Box<dyn Pattern> {
         SocketType::XPub => Box::new(XPub::new(false, options)),
         SocketType::Sub => Box::new(XSub::new(true, options)),
         SocketType::XSub => Box::new(XSub::new(false, options)),
-        SocketType::Stream => Box::new(Stream::default()),
+        SocketType::Stream => Box::new(Stream::new()),
     }
 }
 
-/// A boolean socket option: an int, 0 or any other value.
-fn bool_opt(value: &[u8]) -> Result<bool> {
+/// A boolean socket option: an int, 0 or any other positive value.
+pub(super) fn bool_opt(value: &[u8]) -> Result<bool> {
     int_value(value)
         .filter(|&v| v >= 0)
         .map(|v| v != 0)
         .ok_or(Error::Invalid)
+}
+
+/// The next generated routing id of a ROUTER or STREAM: a zero byte, then a
+/// big-endian counter (libzmq: `_next_integral_routing_id`).
+fn integral_id(next: &mut u32) -> Vec<u8> {
+    *next = next.wrapping_add(1);
+    let mut id = vec![0u8];
+    id.extend_from_slice(&next.to_be_bytes());
+    id
+}
+
+/// `ZMQ_CONNECT_ROUTING_ID`: 1 to 255 bytes.
+fn connect_routing_id(value: &[u8]) -> Result<Vec<u8>> {
+    if value.is_empty() || value.len() > 255 {
+        return Err(Error::Invalid);
+    }
+    Ok(value.to_vec())
 }
 
 /// Writes one frame to a pipe, flushing at the end of a message; gives the
@@ -284,13 +301,6 @@ struct Router {
 }
 
 impl Router {
-    fn integral_id(&mut self) -> Vec<u8> {
-        self.next_integral_id = self.next_integral_id.wrapping_add(1);
-        let mut id = vec![0u8];
-        id.extend_from_slice(&self.next_integral_id.to_be_bytes());
-        id
-    }
-
     /// Learns the routing id of a new pipe (libzmq: `identify_peer`): the
     /// one set for our own connect, else the first message the peer sent
     /// (its identity), else a generated one.
@@ -302,7 +312,7 @@ impl Router {
                 return false;
             };
             if msg.size() == 0 {
-                self.integral_id()
+                integral_id(&mut self.next_integral_id)
             } else {
                 let id = msg.data().to_vec();
                 if let Some(&old) = self.out.get(&id) {
@@ -312,7 +322,7 @@ impl Router {
                     }
                     // The new connection takes the id; the old one is renamed
                     // and ended.
-                    let renamed = self.integral_id();
+                    let renamed = integral_id(&mut self.next_integral_id);
                     self.out.remove(&id);
                     pipes[old].routing_id = renamed.clone();
                     self.out.insert(renamed, old);
@@ -517,12 +527,7 @@ impl Pattern for Router {
             SockOpt::RouterHandover => bool_opt(value).map(|v| self.handover = v),
             SockOpt::ProbeRouter => bool_opt(value).map(|v| self.probe_router = v),
             SockOpt::ConnectRoutingId => {
-                if value.is_empty() || value.len() > 255 {
-                    Err(Error::Invalid)
-                } else {
-                    self.connect_routing_id = Some(value.to_vec());
-                    Ok(())
-                }
+                connect_routing_id(value).map(|id| self.connect_routing_id = Some(id))
             }
             _ => return None,
         })
@@ -766,7 +771,6 @@ impl Pattern for Rep {
 /// them; [id, ""] closes that connection once what was sent before it is
 /// written. With `ZMQ_STREAM_NOTIFY` (the default) an empty message marks
 /// each connect and disconnect.
-#[derive(Default)]
 struct Stream {
     fq: Fq,
     /// Routing id -> pipe.
@@ -781,6 +785,21 @@ struct Stream {
 }
 
 impl Stream {
+    fn new() -> Stream {
+        // Ids count up from a random start, as libzmq's do.
+        let mut seed = [0u8; 4];
+        let _ = crate::sys::fill_random(&mut seed);
+        Stream {
+            fq: Fq::default(),
+            out: HashMap::new(),
+            prefetched: None,
+            more_out: false,
+            current_out: None,
+            next_integral_id: u32::from_ne_bytes(seed),
+            connect_routing_id: None,
+        }
+    }
+
     fn forget(&mut self, pipes: &mut Pipes, key: usize) {
         let id = &pipes[key].routing_id;
         if self.out.get(id) == Some(&key) {
@@ -795,22 +814,13 @@ impl Stream {
 
 impl Pattern for Stream {
     fn attach(&mut self, pipes: &mut Pipes, key: usize, _: &Options) -> bool {
-        let id = match self.connect_routing_id.take() {
-            Some(id) if pipes[key].locally_initiated => id,
-            other => {
-                self.connect_routing_id = other;
-                if self.next_integral_id == 0 {
-                    let mut seed = [0u8; 4];
-                    let _ = crate::sys::fill_random(&mut seed);
-                    self.next_integral_id = u32::from_ne_bytes(seed) | 1;
-                }
-                let n = self.next_integral_id;
-                self.next_integral_id = n.wrapping_add(1);
-                let mut id = vec![0u8];
-                id.extend_from_slice(&n.to_be_bytes());
-                id
-            }
+        // ZMQ_CONNECT_ROUTING_ID names our next connection, not an accepted one.
+        let named = if pipes[key].locally_initiated {
+            self.connect_routing_id.take()
+        } else {
+            None
         };
+        let id = named.unwrap_or_else(|| integral_id(&mut self.next_integral_id));
         pipes[key].routing_id = id.clone();
         self.out.insert(id, key);
         self.fq.attach(key);
@@ -895,12 +905,9 @@ impl Pattern for Stream {
         value: &[u8],
     ) -> Option<Result<()>> {
         match option {
-            SockOpt::ConnectRoutingId => Some(if value.is_empty() || value.len() > 255 {
-                Err(Error::Invalid)
-            } else {
-                self.connect_routing_id = Some(value.to_vec());
-                Ok(())
-            }),
+            SockOpt::ConnectRoutingId => {
+                Some(connect_routing_id(value).map(|id| self.connect_routing_id = Some(id)))
+            }
             _ => None,
         }
     }

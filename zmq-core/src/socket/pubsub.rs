@@ -11,7 +11,8 @@ use std::collections::VecDeque;
 
 use crate::error::{Error, Result};
 use crate::msg::{flags, Msg};
-use crate::options::{int_value, Options, SockOpt};
+use crate::options::{Options, SockOpt};
+use crate::socket::patterns::bool_opt;
 use crate::socket::strategy::{Dist, Fq};
 use crate::socket::trie::{MTrie, Removed, Trie};
 use crate::socket::{Pattern, Pipes};
@@ -32,14 +33,6 @@ fn notification(subscribe: bool, topic: &[u8]) -> Msg {
     let mut msg = Msg::subscription(subscribe, topic);
     msg.reset_flags(flags::SUBSCRIPTION);
     msg
-}
-
-/// An XPUB boolean option: an int, not negative.
-fn flag(value: &[u8]) -> Result<bool> {
-    int_value(value)
-        .filter(|&v| v >= 0)
-        .map(|v| v != 0)
-        .ok_or(Error::Invalid)
 }
 
 // ---- PUB / XPUB -------------------------------------------------------------
@@ -279,21 +272,21 @@ impl Pattern for XPub {
     ) -> Option<Result<()>> {
         // PUB takes the XPUB options too (libzmq: the same `xsetsockopt`).
         Some(match option {
-            SockOpt::XpubVerbose => flag(value).map(|v| {
+            SockOpt::XpubVerbose => bool_opt(value).map(|v| {
                 self.verbose_subs = v;
                 self.verbose_unsubs = false;
             }),
-            SockOpt::XpubVerboser => flag(value).map(|v| {
+            SockOpt::XpubVerboser => bool_opt(value).map(|v| {
                 self.verbose_subs = v;
                 self.verbose_unsubs = v;
             }),
-            SockOpt::XpubManualLastValue => flag(value).map(|v| {
+            SockOpt::XpubManualLastValue => bool_opt(value).map(|v| {
                 self.manual = v;
                 self.send_last_pipe = v;
             }),
-            SockOpt::XpubNodrop => flag(value).map(|v| self.lossy = !v),
-            SockOpt::XpubManual => flag(value).map(|v| self.manual = v),
-            SockOpt::OnlyFirstSubscribe => flag(value).map(|v| self.only_first_subscribe = v),
+            SockOpt::XpubNodrop => bool_opt(value).map(|v| self.lossy = !v),
+            SockOpt::XpubManual => bool_opt(value).map(|v| self.manual = v),
+            SockOpt::OnlyFirstSubscribe => bool_opt(value).map(|v| self.only_first_subscribe = v),
             SockOpt::Subscribe if self.manual => {
                 if let Some(last) = self.last_pipe {
                     self.subscriptions.add(value, last);
@@ -475,7 +468,7 @@ impl Pattern for XSub {
                 Some(self.send_upstream(pipes, &mut msg))
             }
             SockOpt::OnlyFirstSubscribe if !self.is_sub => {
-                Some(flag(value).map(|v| self.only_first_subscribe = v))
+                Some(bool_opt(value).map(|v| self.only_first_subscribe = v))
             }
             _ => None,
         }
