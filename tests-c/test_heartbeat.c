@@ -80,24 +80,6 @@ static void test_options (void *ctx)
 
 /* ---- A raw ZMTP 3.1 peer. ------------------------------------------------ */
 
-static void write_all (int fd, const void *buf, size_t n)
-{
-    CHECK (send (fd, buf, n, MSG_NOSIGNAL) == (ssize_t) n);
-}
-
-/* Reads exactly n bytes (SO_RCVTIMEO bounds each read). */
-static void read_exactly (int fd, unsigned char *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read (fd, buf + got, n - got);
-        if (r <= 0)
-            FAIL ("read returned %d (errno %d) after %zu of %zu bytes",
-                  (int) r, errno, got, n);
-        got += (size_t) r;
-    }
-}
-
 /* Reads one ZMTP frame: returns its size, or -1 on a clean EOF before the
  * frame started. */
 static int read_frame (int fd, unsigned char *flags, unsigned char *body,
@@ -111,17 +93,17 @@ static int read_frame (int fd, unsigned char *flags, unsigned char *body,
     uint64_t size;
     if (*flags & 0x02) {
         unsigned char b[8];
-        read_exactly (fd, b, 8);
+        test_read_exactly (fd, b, 8);
         size = 0;
         for (int i = 0; i < 8; i++)
             size = (size << 8) | b[i];
     } else {
         unsigned char b;
-        read_exactly (fd, &b, 1);
+        test_read_exactly (fd, &b, 1);
         size = b;
     }
     CHECK (size <= max);
-    read_exactly (fd, body, (size_t) size);
+    test_read_exactly (fd, body, (size_t) size);
     return (int) size;
 }
 
@@ -139,14 +121,14 @@ static int raw_peer (int port)
     g[10] = 3;
     g[11] = 1;
     memcpy (g + 12, "NULL", 4);
-    write_all (fd, g, sizeof g);
+    test_write_all (fd, g, sizeof g);
     static const unsigned char ready[] =
       "\x04\x1c\x05READY\x0bSocket-Type\x00\x00\x00\x06"
       "DEALER";
-    write_all (fd, ready, sizeof ready - 1);
+    test_write_all (fd, ready, sizeof ready - 1);
 
     unsigned char peer[64];
-    read_exactly (fd, peer, sizeof peer);
+    test_read_exactly (fd, peer, sizeof peer);
     CHECK (peer[0] == 0xff && peer[9] == 0x7f && peer[10] == 3);
     CHECK (memcmp (peer + 12, "NULL\0", 5) == 0);
     unsigned char flags, body[256];
@@ -155,11 +137,6 @@ static int raw_peer (int port)
     CHECK_INT_EQ (flags, 0x04);
     CHECK (memcmp (body, "\x05READY", 6) == 0);
     return fd;
-}
-
-static int port_of (const char *ep)
-{
-    return atoi (strrchr (ep, ':') + 1);
 }
 
 static uint32_t expect_event (void *mon, int event)
@@ -178,16 +155,6 @@ static uint32_t expect_event (void *mon, int event)
     return value;
 }
 
-static void *monitor (void *ctx, void *sock, const char *name, int events)
-{
-    CHECK_OK (zmq_socket_monitor (sock, name, events));
-    void *mon = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK (mon);
-    test_set_int (mon, ZMQ_RCVTIMEO, 5000);
-    CHECK_OK (zmq_connect (mon, name));
-    return mon;
-}
-
 /* A silent raw peer of a ROUTER with heartbeats gets PINGs, then is dropped
  * no sooner than min_drop_ms after the first PING. */
 static void test_silent_peer (void *ctx, int set_timeout)
@@ -201,7 +168,7 @@ static void test_silent_peer (void *ctx, int set_timeout)
         test_set_int (router, ZMQ_HEARTBEAT_TIMEOUT, timeout);
     }
     test_set_int (router, ZMQ_HEARTBEAT_TTL, 1000);
-    void *mon = monitor (ctx, router,
+    void *mon = test_monitor (ctx, router,
                          set_timeout ? "inproc://hb-silent-timeout"
                                      : "inproc://hb-silent-default",
                          ZMQ_EVENT_HANDSHAKE_SUCCEEDED
@@ -209,7 +176,7 @@ static void test_silent_peer (void *ctx, int set_timeout)
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (router, "tcp", ep);
     int64_t t0 = test_now_ms ();
-    int fd = raw_peer (port_of (ep));
+    int fd = raw_peer (test_port_of (ep));
     expect_event (mon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
 
     unsigned char flags, body[64];
@@ -249,7 +216,7 @@ static void ping_pong (int fd, unsigned ttl, const char *context,
     ping[7] = (unsigned char) (ttl >> 8);
     ping[8] = (unsigned char) ttl;
     memcpy (ping + 9, context, context_len);
-    write_all (fd, ping, 9 + context_len);
+    test_write_all (fd, ping, 9 + context_len);
     unsigned char flags, body[64];
     int n = read_frame (fd, &flags, body, sizeof body);
     CHECK_INT_EQ (flags, 0x04);
@@ -265,14 +232,14 @@ static void test_pong (void *ctx)
     test_set_int (dealer, ZMQ_RCVTIMEO, 5000);
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (dealer, "tcp", ep);
-    int fd = raw_peer (port_of (ep));
+    int fd = raw_peer (test_port_of (ep));
 
     ping_pong (fd, 0, "ctx-1", 5, 5);
     ping_pong (fd, 0, "", 0, 0);
     ping_pong (fd, 0, "0123456789abcdefXYZW", 20, 16);
 
     //  Messages still flow both ways.
-    write_all (fd, "\x00\x02hi", 4);
+    test_write_all (fd, "\x00\x02hi", 4);
     RECV_STR (dealer, "hi", 0);
     SEND_STR (dealer, "back", 0);
     unsigned char flags, body[64];
@@ -288,11 +255,11 @@ static void test_remote_ttl (void *ctx)
 {
     void *dealer = zmq_socket (ctx, ZMQ_DEALER);
     CHECK (dealer);
-    void *mon = monitor (ctx, dealer, "inproc://hb-remote-ttl",
+    void *mon = test_monitor (ctx, dealer, "inproc://hb-remote-ttl",
                          ZMQ_EVENT_DISCONNECTED);
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (dealer, "tcp", ep);
-    int fd = raw_peer (port_of (ep));
+    int fd = raw_peer (test_port_of (ep));
 
     //  A PING announcing a TTL of 3 deciseconds; then silence.
     int64_t t0 = test_now_ms ();
@@ -319,9 +286,9 @@ static void test_both_sides (void *ctx)
         test_set_int (socks[i], ZMQ_HEARTBEAT_TTL, 500);
         test_set_int (socks[i], ZMQ_RCVTIMEO, 5000);
     }
-    void *smon = monitor (ctx, server, "inproc://hb-both-server",
+    void *smon = test_monitor (ctx, server, "inproc://hb-both-server",
                           ZMQ_EVENT_DISCONNECTED);
-    void *cmon = monitor (ctx, client, "inproc://hb-both-client",
+    void *cmon = test_monitor (ctx, client, "inproc://hb-both-client",
                           ZMQ_EVENT_DISCONNECTED);
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (server, "tcp", ep);

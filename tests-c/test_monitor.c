@@ -87,21 +87,6 @@ static uint32_t expect_event (void *mon, int event, const char *addr)
     return ev.value;
 }
 
-/* Starts monitoring sock on name and returns a connected PAIR. */
-static void *monitor (void *ctx, void *sock, const char *name, int events)
-{
-    CHECK_OK (zmq_socket_monitor (sock, name, events));
-    void *mon = zmq_socket (ctx, ZMQ_PAIR);
-    CHECK (mon);
-    CHECK_OK (zmq_connect (mon, name));
-    return mon;
-}
-
-static int port_of (const char *ep)
-{
-    return atoi (strrchr (ep, ':') + 1);
-}
-
 static int local_port (int fd)
 {
     struct sockaddr_in addr;
@@ -150,12 +135,12 @@ static void test_lifecycle (void *ctx)
     CHECK (server && client);
     test_set_int (server, ZMQ_RCVTIMEO, 5000);
     test_set_int (client, ZMQ_RCVTIMEO, 5000);
-    void *smon = monitor (ctx, server, "inproc://mon-server", ZMQ_EVENT_ALL);
-    void *cmon = monitor (ctx, client, "inproc://mon-client", ZMQ_EVENT_ALL);
+    void *smon = test_monitor (ctx, server, "inproc://mon-server", ZMQ_EVENT_ALL);
+    void *cmon = test_monitor (ctx, client, "inproc://mon-client", ZMQ_EVENT_ALL);
 
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (server, "tcp", ep);
-    int port = port_of (ep);
+    int port = test_port_of (ep);
     CHECK_OK (zmq_connect (client, ep));
     test_bounce (server, client);
 
@@ -207,7 +192,7 @@ static void test_mask (void *ctx)
     test_set_int (server, ZMQ_RCVTIMEO, 5000);
     test_set_int (client, ZMQ_RCVTIMEO, 5000);
     test_set_int (client, ZMQ_RECONNECT_IVL, 20);
-    void *cmon = monitor (ctx, client, "inproc://mon-mask",
+    void *cmon = test_monitor (ctx, client, "inproc://mon-mask",
                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED);
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (server, "tcp", ep);
@@ -232,7 +217,7 @@ static void test_retried_and_stop (void *ctx)
     void *client = zmq_socket (ctx, ZMQ_DEALER);
     CHECK (client);
     test_set_int (client, ZMQ_RECONNECT_IVL, 50);
-    void *mon = monitor (ctx, client, "inproc://mon-retry",
+    void *mon = test_monitor (ctx, client, "inproc://mon-retry",
                          ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_MONITOR_STOPPED);
     CHECK_OK (zmq_connect (client, ep));
     for (int i = 0; i < 3; i++) {
@@ -269,14 +254,14 @@ static void test_bind_failed (void *ctx)
 
     //  Monitored, libzmq 4.3.4 sends the event before returning, which
     //  leaves errno EAGAIN: only the failure itself is checked.
-    void *mon2 = monitor (ctx, second, "inproc://mon-bind-failed",
+    void *mon2 = test_monitor (ctx, second, "inproc://mon-bind-failed",
                           ZMQ_EVENT_BIND_FAILED);
     CHECK_INT_EQ (zmq_bind (second, ep), -1);
     CHECK_INT_EQ (expect_event (mon2, ZMQ_EVENT_BIND_FAILED, bare),
                   EADDRINUSE);
     CHECK_NOTHING_WITHIN (mon2, 0);
 
-    void *mon3 = monitor (ctx, third, "inproc://mon-bind-failed-all",
+    void *mon3 = test_monitor (ctx, third, "inproc://mon-bind-failed-all",
                           ZMQ_EVENT_ALL);
     CHECK_INT_EQ (zmq_bind (third, ep), -1);
     expect_event (mon3, ZMQ_EVENT_CLOSED, "");
@@ -291,11 +276,6 @@ static void test_bind_failed (void *ctx)
     test_close_zero_linger (mon3);
 }
 
-static void write_all (int fd, const void *buf, size_t n)
-{
-    CHECK (send (fd, buf, n, MSG_NOSIGNAL) == (ssize_t) n);
-}
-
 /* A 64-byte ZMTP 3.0 greeting (as client) with the given mechanism. */
 static void send_greeting (int fd, const char *mechanism)
 {
@@ -306,18 +286,18 @@ static void send_greeting (int fd, const char *mechanism)
     g[10] = 3;
     g[11] = 0;
     memcpy (g + 12, mechanism, strlen (mechanism));
-    write_all (fd, g, sizeof g);
+    test_write_all (fd, g, sizeof g);
 }
 
 static void test_handshake_failed (void *ctx)
 {
     void *server = zmq_socket (ctx, ZMQ_DEALER);
     CHECK (server);
-    void *mon = monitor (ctx, server, "inproc://mon-handshake",
+    void *mon = test_monitor (ctx, server, "inproc://mon-handshake",
                          ZMQ_EVENT_ALL & ~ZMQ_EVENT_LISTENING);
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (server, "tcp", ep);
-    int port = port_of (ep);
+    int port = test_port_of (ep);
 
     //  Mechanism mismatch.
     int fd = test_raw_connect (port);
@@ -331,7 +311,7 @@ static void test_handshake_failed (void *ctx)
     //  NULL mechanism, then a HELLO command instead of READY.
     fd = test_raw_connect (port);
     send_greeting (fd, "NULL");
-    write_all (fd, "\x04\x06\x05HELLO", 8);
+    test_write_all (fd, "\x04\x06\x05HELLO", 8);
     accepted = (int) expect_event (mon, ZMQ_EVENT_ACCEPTED, ep);
     CHECK_INT_EQ (expect_event (mon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ep),
                   ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND);

@@ -59,25 +59,6 @@ static void unsubscribe (void *sub, const void *topic, size_t len)
 #define SUB_STR(sub, s) subscribe ((sub), (s), strlen (s))
 #define UNSUB_STR(sub, s) unsubscribe ((sub), (s), strlen (s))
 
-static void send_bytes (void *sock, const void *data, size_t len, int flags)
-{
-    int n = zmq_send (sock, data, len, flags);
-    if (n != (int) len)
-        FAIL ("zmq_send of %d bytes returned %d: %s", (int) len, n,
-              zmq_strerror (errno));
-}
-
-static void recv_bytes (void *sock, const void *data, size_t len, int more)
-{
-    char buf[256];
-    int n = zmq_recv (sock, buf, sizeof buf, 0);
-    if (n == -1)
-        FAIL ("zmq_recv failed: %s (errno %d)", zmq_strerror (errno), errno);
-    CHECK_INT_EQ (n, len);
-    CHECK (memcmp (buf, data, len) == 0);
-    CHECK_INT_EQ (test_get_int (sock, ZMQ_RCVMORE), more);
-}
-
 /* Publishes "<prefix>probe<N>" (N = 0, 1, ...) until sub receives one (the
  * subscription covering prefix has reached the PUB), then receives probes
  * up to the last one sent: each probe after the first delivered one was
@@ -128,13 +109,13 @@ static void test_prefix_matching (void *ctx, const char *transport)
     SEND_STR (pub, "A1", 0);
     SEND_STR (pub, "a1", 0);
     SEND_STR (pub, "AB", 0);
-    send_bytes (pub, "", 0, 0);
+    test_send_bytes (pub, "", 0, 0);
     SEND_STR (pub, "A", 0);
     SEND_STR (pub, "BA", 0);
     //  Later frames are not matched, whatever they hold.
     SEND_STR (pub, "A2", ZMQ_SNDMORE);
     SEND_STR (pub, "B", ZMQ_SNDMORE);
-    send_bytes (pub, "", 0, 0);
+    test_send_bytes (pub, "", 0, 0);
     SEND_STR (pub, "B3", ZMQ_SNDMORE);
     SEND_STR (pub, "A", 0);
     SEND_STR (pub, "Aend", 0);
@@ -144,7 +125,7 @@ static void test_prefix_matching (void *ctx, const char *transport)
     RECV_STR (sub, "A", 0);
     RECV_STR (sub, "A2", 1);
     RECV_STR (sub, "B", 1);
-    recv_bytes (sub, "", 0, 0);
+    test_recv_bytes (sub, "", 0, 0);
     RECV_STR (sub, "Aend", 0);
     CHECK_NOTHING_WITHIN (sub, 0);
 
@@ -163,14 +144,14 @@ static void test_subscribe_all (void *ctx, const char *transport)
     subscribe (sub, "", 0);
     sync_sub (pub, sub, "");
 
-    send_bytes (pub, "", 0, 0);
+    test_send_bytes (pub, "", 0, 0);
     SEND_STR (pub, "x", 0);
-    send_bytes (pub, "\0\1\2", 3, ZMQ_SNDMORE);
+    test_send_bytes (pub, "\0\1\2", 3, ZMQ_SNDMORE);
     SEND_STR (pub, "tail", 0);
     SEND_STR (pub, "end", 0);
-    recv_bytes (sub, "", 0, 0);
+    test_recv_bytes (sub, "", 0, 0);
     RECV_STR (sub, "x", 0);
-    recv_bytes (sub, "\0\1\2", 3, 1);
+    test_recv_bytes (sub, "\0\1\2", 3, 1);
     RECV_STR (sub, "tail", 0);
     RECV_STR (sub, "end", 0);
     CHECK_NOTHING_WITHIN (sub, 0);
@@ -205,15 +186,15 @@ static void test_multiple_subscriptions (void *ctx, const char *transport)
     SEND_STR (pub, "B1", 0);
     SEND_STR (pub, "C1", 0);
     SEND_STR (pub, "Q1", 0);
-    send_bytes (pub, "\0x1", 3, 0);
-    send_bytes (pub, "\0y1", 3, 0);
-    send_bytes (pub, "\0", 1, 0);
+    test_send_bytes (pub, "\0x1", 3, 0);
+    test_send_bytes (pub, "\0y1", 3, 0);
+    test_send_bytes (pub, "\0", 1, 0);
     SEND_STR (pub, "D1", 0);
     SEND_STR (pub, "Zend", 0);
     RECV_STR (sub, "A1", 0);
     RECV_STR (sub, "AB1", 0);
     RECV_STR (sub, "B1", 0);
-    recv_bytes (sub, "\0x1", 3, 0);
+    test_recv_bytes (sub, "\0x1", 3, 0);
     RECV_STR (sub, "D1", 0);
     RECV_STR (sub, "Zend", 0);
     CHECK_NOTHING_WITHIN (sub, 0);
@@ -451,7 +432,7 @@ static void test_slow_subscriber (void *ctx, const char *transport)
         SEND_STR (pub, head, ZMQ_DONTWAIT | ZMQ_SNDMORE);
         memset (frame, 'a' + i % 26, body);
         memcpy (frame, head, strlen (head));
-        send_bytes (pub, frame, body, ZMQ_DONTWAIT | ZMQ_SNDMORE);
+        test_send_bytes (pub, frame, body, ZMQ_DONTWAIT | ZMQ_SNDMORE);
         SEND_STR (pub, head + 1, ZMQ_DONTWAIT);
     }
 
@@ -515,7 +496,7 @@ static void test_invert_matching (void *ctx, const char *transport)
     SEND_STR (pub, "AB", 0);
     SEND_STR (pub, "C1", 0);
     SEND_STR (pub, "D1", 0);
-    send_bytes (pub, "", 0, 0);
+    test_send_bytes (pub, "", 0, 0);
     SEND_STR (pub, "A2", ZMQ_SNDMORE);
     SEND_STR (pub, "x", 0);
     SEND_STR (pub, "D2", ZMQ_SNDMORE);
@@ -523,7 +504,7 @@ static void test_invert_matching (void *ctx, const char *transport)
     SEND_STR (pub, "Bend", 0);
     RECV_STR (sub, "B1", 0);
     RECV_STR (sub, "D1", 0);
-    recv_bytes (sub, "", 0, 0);
+    test_recv_bytes (sub, "", 0, 0);
     RECV_STR (sub, "D2", 1);
     RECV_STR (sub, "A", 0);
     RECV_STR (sub, "Bend", 0);

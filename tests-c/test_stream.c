@@ -122,11 +122,6 @@ static void send_to (void *sock, const unsigned char *id, size_t id_size,
     SEND_STR (sock, body, 0);
 }
 
-static int port_of (const char *ep)
-{
-    return atoi (strrchr (ep, ':') + 1);
-}
-
 static void *new_stream (void *ctx)
 {
     void *s = zmq_socket (ctx, ZMQ_STREAM);
@@ -141,7 +136,7 @@ static void test_bound_notify (void *ctx)
     void *stream = new_stream (ctx);
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (stream, "tcp", ep);
-    int port = port_of (ep);
+    int port = test_port_of (ep);
 
     //  Connect notification.
     int a = test_raw_connect (port);
@@ -211,7 +206,7 @@ static void test_notify_off (void *ctx)
 
     char ep[TEST_ENDPOINT_MAX];
     test_bind_any (stream, "tcp", ep);
-    int a = test_raw_connect (port_of (ep));
+    int a = test_raw_connect (test_port_of (ep));
     raw_set_timeout (a, 5000);
     //  The first frame is the data: there was no connect notification.
     raw_write (a, "ping");

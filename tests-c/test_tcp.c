@@ -35,13 +35,6 @@
 //    once the peer binds, and queued messages are delivered both ways.
 #include "testutil.h"
 
-static int port_of (const char *ep)
-{
-    const char *colon = strrchr (ep, ':');
-    CHECK (colon);
-    return atoi (colon + 1);
-}
-
 static void test_last_endpoint_forms (void *ctx)
 {
     char ep[TEST_ENDPOINT_MAX];
@@ -55,20 +48,20 @@ static void test_last_endpoint_forms (void *ctx)
     CHECK_OK (zmq_bind (s, "tcp://127.0.0.1:*"));
     test_last_endpoint (s, ep);
     CHECK (strncmp (ep, "tcp://127.0.0.1:", 16) == 0);
-    CHECK (port_of (ep) > 0 && port_of (ep) < 65536);
+    CHECK (test_port_of (ep) > 0 && test_port_of (ep) < 65536);
 
     CHECK_OK (zmq_bind (s, "tcp://127.0.0.1:0"));
     test_last_endpoint (s, ep);
     CHECK (strncmp (ep, "tcp://127.0.0.1:", 16) == 0);
-    CHECK (port_of (ep) > 0);
+    CHECK (test_port_of (ep) > 0);
 
     CHECK_OK (zmq_bind (s, "tcp://*:*"));
     test_last_endpoint (s, ep);
     CHECK (strncmp (ep, "tcp://0.0.0.0:", 14) == 0);
-    CHECK (port_of (ep) > 0);
+    CHECK (test_port_of (ep) > 0);
     //  Reachable through loopback.
     char conn[TEST_ENDPOINT_MAX];
-    snprintf (conn, sizeof conn, "tcp://127.0.0.1:%d", port_of (ep));
+    snprintf (conn, sizeof conn, "tcp://127.0.0.1:%d", test_port_of (ep));
     void *push = zmq_socket (ctx, ZMQ_PUSH);
     CHECK (push);
     CHECK_OK (zmq_connect (push, conn));
@@ -82,7 +75,7 @@ static void test_last_endpoint_forms (void *ctx)
     CHECK (strncmp (ep, "tcp://127.0.0.1:", 16) == 0);
 
     //  A name is resolved when connecting.
-    snprintf (conn, sizeof conn, "tcp://localhost:%d", port_of (ep));
+    snprintf (conn, sizeof conn, "tcp://localhost:%d", test_port_of (ep));
     void *push2 = zmq_socket (ctx, ZMQ_PUSH);
     CHECK (push2);
     CHECK_OK (zmq_connect (push2, conn));
@@ -170,7 +163,7 @@ static void test_ipv6 (void *ctx)
     CHECK_OK (zmq_bind (s, "tcp://[::1]:*"));
     test_last_endpoint (s, ep);
     CHECK (strncmp (ep, "tcp://[::1]:", 12) == 0);
-    CHECK (port_of (ep) > 0);
+    CHECK (test_port_of (ep) > 0);
 
     CHECK_OK (zmq_connect (c, ep));
     test_bounce (s, c);
@@ -190,7 +183,7 @@ static void test_unbind (void *ctx)
     test_last_endpoint (pull, any);
     CHECK_ERRNO (zmq_unbind (pull, "tcp://127.0.0.1:*"), ENOENT);
     CHECK_ERRNO (zmq_unbind (pull, "tcp://*:*"), ENOENT);
-    snprintf (buf, sizeof buf, "tcp://*:%d", port_of (any));
+    snprintf (buf, sizeof buf, "tcp://*:%d", test_port_of (any));
     CHECK_ERRNO (zmq_unbind (pull, buf), ENOENT);
     CHECK_OK (zmq_unbind (pull, any));
     CHECK_ERRNO (zmq_unbind (pull, any), ENOENT);
@@ -244,7 +237,7 @@ static void test_disconnect (void *ctx)
     void *push = zmq_socket (ctx, ZMQ_PUSH);
     CHECK (pull && push);
     test_bind_any (pull, "tcp", ep);
-    snprintf (alias, sizeof alias, "tcp://localhost:%d", port_of (ep));
+    snprintf (alias, sizeof alias, "tcp://localhost:%d", test_port_of (ep));
     CHECK_ERRNO (zmq_disconnect (push, ep), ENOENT);
     CHECK_OK (zmq_connect (push, alias));
     CHECK_ERRNO (zmq_disconnect (push, ep), ENOENT);
@@ -279,7 +272,7 @@ static void test_source_address (void *ctx)
     test_bind_any (server, "tcp", ep);
     test_free_tcp_endpoint (src);
     snprintf (conn, sizeof conn, "tcp://127.0.0.1:%d;127.0.0.1:%d",
-              port_of (src), port_of (ep));
+              test_port_of (src), test_port_of (ep));
     CHECK_OK (zmq_connect (client, conn));
     SEND_STR (client, "from-src", 0);
     zmq_msg_t msg;
@@ -290,7 +283,7 @@ static void test_source_address (void *ctx)
     struct sockaddr_in peer;
     socklen_t len = sizeof peer;
     CHECK (getpeername (fd, (struct sockaddr *) &peer, &len) == 0);
-    CHECK_INT_EQ (ntohs (peer.sin_port), port_of (src));
+    CHECK_INT_EQ (ntohs (peer.sin_port), test_port_of (src));
     CHECK_OK (zmq_msg_close (&msg));
     test_close_zero_linger (client);
     test_close_zero_linger (server);
@@ -301,7 +294,7 @@ static void test_source_address (void *ctx)
     CHECK (server && client);
     test_bind_any (server, "tcp", ep);
     snprintf (conn, sizeof conn, "tcp://127.0.0.1:0;127.0.0.1:%d",
-              port_of (ep));
+              test_port_of (ep));
     CHECK_OK (zmq_connect (client, conn));
     test_bounce (server, client);
     test_close_zero_linger (client);

@@ -77,35 +77,6 @@ static void *new_socket (void *ctx, int type)
     return s;
 }
 
-static void send_bytes (void *sock, const void *data, size_t len, int flags)
-{
-    int n = zmq_send (sock, data, len, flags);
-    if (n != (int) len)
-        FAIL ("zmq_send of %d bytes returned %d: %s", (int) len, n,
-              zmq_strerror (errno));
-}
-
-/* Receives one frame that must equal data/len, with the given RCVMORE. */
-static void recv_bytes (void *sock, const void *data, size_t len, int more)
-{
-    char buf[256];
-    int n = zmq_recv (sock, buf, sizeof buf, 0);
-    if (n == -1)
-        FAIL ("zmq_recv expecting %d bytes failed: %s (errno %d)", (int) len,
-              zmq_strerror (errno), errno);
-    if (n != (int) len || memcmp (buf, data, len) != 0) {
-        char shown[64];
-        int k = 0;
-        for (int i = 0; i < n && i < (int) sizeof buf && k < 56; i++)
-            k += snprintf (shown + k, sizeof shown - k,
-                           buf[i] >= 32 && buf[i] < 127 ? "%c" : "\\%d",
-                           (unsigned char) buf[i]);
-        FAIL ("zmq_recv got %d bytes \"%s\", expected %d bytes", n, shown,
-              (int) len);
-    }
-    CHECK_INT_EQ (test_get_int (sock, ZMQ_RCVMORE), more);
-}
-
 /* Expects the XPUB to receive a (un)subscription notification for topic. */
 static void expect_notice (void *xpub, int subscribe, const char *topic)
 {
@@ -113,7 +84,7 @@ static void expect_notice (void *xpub, int subscribe, const char *topic)
     buf[0] = subscribe ? 1 : 0;
     size_t len = strlen (topic);
     memcpy (buf + 1, topic, len);
-    recv_bytes (xpub, buf, len + 1, 0);
+    test_recv_bytes (xpub, buf, len + 1, 0);
 }
 
 /* Sends a (un)subscription message from an XSUB. */
@@ -123,7 +94,7 @@ static void xsub_send (void *xsub, int subscribe, const char *topic)
     buf[0] = subscribe ? 1 : 0;
     size_t len = strlen (topic);
     memcpy (buf + 1, topic, len);
-    send_bytes (xsub, buf, len + 1, 0);
+    test_send_bytes (xsub, buf, len + 1, 0);
 }
 
 static void sub_str (void *sub, const char *topic)
@@ -207,13 +178,13 @@ static void test_notifications (void *ctx, const char *transport)
     sub_str (sub, "topic");
     expect_notice (xpub, 1, "topic");
     sub_str (sub, "");
-    recv_bytes (xpub, "\1", 1, 0);
+    test_recv_bytes (xpub, "\1", 1, 0);
     CHECK_OK (zmq_setsockopt (sub, ZMQ_SUBSCRIBE, "\0z\0", 3));
-    recv_bytes (xpub, "\1\0z\0", 4, 0);
+    test_recv_bytes (xpub, "\1\0z\0", 4, 0);
     unsub_str (sub, "");
-    recv_bytes (xpub, "\0", 1, 0);
+    test_recv_bytes (xpub, "\0", 1, 0);
     CHECK_OK (zmq_setsockopt (sub, ZMQ_UNSUBSCRIBE, "\0z\0", 3));
-    recv_bytes (xpub, "\0\0z\0", 4, 0);
+    test_recv_bytes (xpub, "\0\0z\0", 4, 0);
 
     //  The XPUB filters: "topic" is the one subscription left.
     SEND_STR (xpub, "other", 0);
@@ -643,7 +614,7 @@ static void test_xsub_with_pub (void *ctx, const char *transport)
     SEND_STR (xsub, "hello", 0);
     SEND_STR (xsub, "multi", ZMQ_SNDMORE);
     SEND_STR (xsub, "part", 0);
-    send_bytes (xsub, "", 0, 0);
+    test_send_bytes (xsub, "", 0, 0);
 
     //  Unsubscribe "T", subscribe "V": "T" no longer comes (the XSUB itself
     //  would not filter it).
@@ -673,10 +644,10 @@ static void test_xsub_with_xpub (void *ctx, const char *transport)
     SEND_STR (xsub, "part", 0);
     RECV_STR (xpub, "multi", 1);
     RECV_STR (xpub, "part", 0);
-    send_bytes (xsub, "", 0, 0);
-    recv_bytes (xpub, "", 0, 0);
-    send_bytes (xsub, "\2x", 2, 0);
-    recv_bytes (xpub, "\2x", 2, 0);
+    test_send_bytes (xsub, "", 0, 0);
+    test_recv_bytes (xpub, "", 0, 0);
+    test_send_bytes (xsub, "\2x", 2, 0);
+    test_recv_bytes (xpub, "\2x", 2, 0);
 
     //  Every subscribe goes upstream (the verbose XPUB shows both).
     xsub_send (xsub, 1, "d");
@@ -692,7 +663,7 @@ static void test_xsub_with_xpub (void *ctx, const char *transport)
     xsub_send (xsub, 0, "d");
     expect_notice (xpub, 0, "d");
     xsub_send (xsub, 1, "");
-    recv_bytes (xpub, "\1", 1, 0);
+    test_recv_bytes (xpub, "\1", 1, 0);
     CHECK_NOTHING_WITHIN (xpub, 0);
 
     //  Downstream: the XSUB gets what matches.
@@ -798,15 +769,15 @@ static void test_only_first_subscribe (void *ctx, const char *transport)
     test_close_zero_linger (sub);
 
     //  First frame a subscription: every frame is one.
-    send_bytes (xsub, "\1A", 2, ZMQ_SNDMORE);
-    send_bytes (xsub, "\1B", 2, 0);
+    test_send_bytes (xsub, "\1A", 2, ZMQ_SNDMORE);
+    test_send_bytes (xsub, "\1B", 2, 0);
     expect_notice (xpub, 1, "A");
     expect_notice (xpub, 1, "B");
     //  First frame user data: the rest is user data too.
-    send_bytes (xsub, "u", 1, ZMQ_SNDMORE);
-    send_bytes (xsub, "\1C", 2, 0);
-    recv_bytes (xpub, "u", 1, 1);
-    recv_bytes (xpub, "\1C", 2, 0);
+    test_send_bytes (xsub, "u", 1, ZMQ_SNDMORE);
+    test_send_bytes (xsub, "\1C", 2, 0);
+    test_recv_bytes (xpub, "u", 1, 1);
+    test_recv_bytes (xpub, "\1C", 2, 0);
     CHECK_NOTHING_WITHIN (xpub, 0);
 
     SEND_STR (xpub, "C1", 0);

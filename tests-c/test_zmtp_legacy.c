@@ -8,22 +8,6 @@
  * signature (the header of our identity frame) and its messages arrive. */
 #include "testutil.h"
 
-/* Reads exactly n bytes (bounded by the test watchdog). */
-static void read_exactly (int fd, unsigned char *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read (fd, buf + got, n - got);
-        CHECK (r > 0);
-        got += (size_t) r;
-    }
-}
-
-static void write_all (int fd, const void *buf, size_t n)
-{
-    CHECK (write (fd, buf, n) == (ssize_t) n);
-}
-
 int main (void)
 {
     test_init ();
@@ -39,11 +23,11 @@ int main (void)
     int v2 = test_raw_connect (port);
     static const unsigned char v2_greeting[] = {0xFF, 0, 0, 0, 0, 0, 0, 0,
                                                 1,    0x7F, 1, ZMQ_PUSH};
-    write_all (v2, v2_greeting, sizeof v2_greeting);
-    write_all (v2, "\x00\x00", 2);               //  empty identity
-    write_all (v2, "\x01\x05hello\x00\x05world", 14); //  a two-part message
+    test_write_all (v2, v2_greeting, sizeof v2_greeting);
+    test_write_all (v2, "\x00\x00", 2);               //  empty identity
+    test_write_all (v2, "\x01\x05hello\x00\x05world", 14); //  a two-part message
     unsigned char back[14];
-    read_exactly (v2, back, sizeof back);
+    test_read_exactly (v2, back, sizeof back);
     static const unsigned char expect_v2[] = {
       0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, ZMQ_PULL, 0, 0};
     CHECK (memcmp (back, expect_v2, sizeof expect_v2) == 0);
@@ -52,12 +36,12 @@ int main (void)
 
     //  ZMTP 1.0 (unversioned).
     int v1 = test_raw_connect (port);
-    write_all (v1, "\x01\x00", 2);                           //  empty identity
-    write_all (v1, "\x06\x01hello\x06\x00there", 14);      //  a two-part message
+    test_write_all (v1, "\x01\x00", 2);                           //  empty identity
+    test_write_all (v1, "\x06\x01hello\x06\x00there", 14);      //  a two-part message
     RECV_STR (pull, "hello", 1);
     RECV_STR (pull, "there", 0);
     unsigned char sig[10];
-    read_exactly (v1, sig, sizeof sig);
+    test_read_exactly (v1, sig, sizeof sig);
     static const unsigned char expect_v1[] = {0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F};
     CHECK (memcmp (sig, expect_v1, sizeof expect_v1) == 0);
 

@@ -334,6 +334,79 @@ static inline void test_free_tcp_endpoint (char *ep)
               (int) ntohs (addr.sin_port));
 }
 
+/* Sends len bytes as one frame and checks all were sent. */
+static inline void test_send_bytes (void *sock, const void *data, size_t len,
+                                    int flags)
+{
+    int n = zmq_send (sock, data, len, flags);
+    if (n != (int) len)
+        FAIL ("zmq_send of %d bytes returned %d: %s", (int) len, n,
+              zmq_strerror (errno));
+}
+
+/* Receives one frame (up to 256 bytes) and checks it holds exactly the len
+ * bytes at data (which may contain NULs), with ZMQ_RCVMORE equal to more. */
+static inline void test_recv_bytes (void *sock, const void *data, size_t len,
+                                    int more)
+{
+    char buf[256];
+    int n = zmq_recv (sock, buf, sizeof buf, 0);
+    if (n == -1)
+        FAIL ("zmq_recv expecting %d bytes failed: %s (errno %d)", (int) len,
+              zmq_strerror (errno), errno);
+    if (n != (int) len || memcmp (buf, data, len) != 0) {
+        char shown[64];
+        int k = 0;
+        for (int i = 0; i < n && i < (int) sizeof buf && k < 56; i++)
+            k += snprintf (shown + k, sizeof shown - k,
+                           buf[i] >= 32 && buf[i] < 127 ? "%c" : "\\%d",
+                           (unsigned char) buf[i]);
+        FAIL ("zmq_recv got %d bytes \"%s\", expected %d bytes", n, shown,
+              (int) len);
+    }
+    CHECK_INT_EQ (test_get_int (sock, ZMQ_RCVMORE), more);
+}
+
+/* The port of a "tcp://host:port" endpoint. */
+static inline int test_port_of (const char *ep)
+{
+    const char *colon = strrchr (ep, ':');
+    CHECK (colon);
+    return atoi (colon + 1);
+}
+
+/* Writes all of buf to a raw socket (no SIGPIPE if the peer is gone). */
+static inline void test_write_all (int fd, const void *buf, size_t n)
+{
+    CHECK (send (fd, buf, n, MSG_NOSIGNAL) == (ssize_t) n);
+}
+
+/* Reads exactly n bytes from a raw socket (EOF or an error fails). */
+static inline void test_read_exactly (int fd, unsigned char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read (fd, buf + got, n - got);
+        if (r <= 0)
+            FAIL ("read returned %d (errno %d) after %zu of %zu bytes",
+                  (int) r, errno, got, n);
+        got += (size_t) r;
+    }
+}
+
+/* Starts monitoring sock (zmq_socket_monitor) on the inproc name for the
+ * given events; returns the PAIR that reads them (ZMQ_RCVTIMEO 5 s). */
+static inline void *test_monitor (void *ctx, void *sock, const char *name,
+                                  int events)
+{
+    CHECK_OK (zmq_socket_monitor (sock, name, events));
+    void *mon = zmq_socket (ctx, ZMQ_PAIR);
+    CHECK (mon);
+    test_set_int (mon, ZMQ_RCVTIMEO, 5000);
+    CHECK_OK (zmq_connect (mon, name));
+    return mon;
+}
+
 /* A plain tcp connection to 127.0.0.1:port, for tests that play a raw
  * (possibly hostile or legacy) peer. */
 static inline int test_raw_connect (int port)

@@ -17,59 +17,12 @@
  * exits 0 if exactly COUNT arrived in order, 4 if messages were lost or out
  * of order, 1 on any other error.  Both sides print the libzmq version they
  * run on stderr. */
-#include <zmq.h>
-
-#include <errno.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
+#define INTEROP_NAME "million"
+#include "interop.h"
 
 #define RUN_TIMEOUT_S 90
 #define STALL_MS 20000
 #define QUIET_MS 2000
-
-static const char *g_role = "?";
-
-#define DIE(...)                                                               \
-    do {                                                                       \
-        fprintf (stderr, "million[%s] FAIL: ", g_role);                        \
-        fprintf (stderr, __VA_ARGS__);                                         \
-        fprintf (stderr, "\n");                                                \
-        exit (1);                                                              \
-    } while (0)
-
-#define ZCHECK(expr)                                                           \
-    ({                                                                         \
-        int rc_ = (int) (expr);                                                \
-        if (rc_ == -1)                                                         \
-            DIE ("%s: %s (errno %d)", #expr, zmq_strerror (errno), errno);     \
-        rc_;                                                                   \
-    })
-
-static void on_alarm (int sig)
-{
-    (void) sig;
-    static const char msg[] = "million: run timed out (watchdog)\n";
-    if (write (2, msg, sizeof msg - 1) < 0) {
-    }
-    _exit (3);
-}
-
-static int64_t now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void set_int (void *sock, int opt, int val)
-{
-    ZCHECK (zmq_setsockopt (sock, opt, &val, sizeof val));
-}
 
 static int pull (void *ctx, const char *endpoint, long count,
                  const char *done_file)
@@ -176,8 +129,7 @@ static int push (void *ctx, const char *endpoint, long count)
 
 int main (int argc, char **argv)
 {
-    signal (SIGALRM, on_alarm);
-    alarm (RUN_TIMEOUT_S);
+    interop_watchdog (RUN_TIMEOUT_S);
     if (argc < 4 || (strcmp (argv[1], "pull") == 0 && argc < 5)) {
         fprintf (stderr,
                  "usage: %s pull endpoint count done-file | push endpoint "

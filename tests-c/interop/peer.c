@@ -35,49 +35,13 @@
  *
  * Every blocking call is bounded (RCVTIMEO/SNDTIMEO) and an alarm bounds
  * the whole run.  Exit 0 on success; 1 with a message on any mismatch. */
-#include <zmq.h>
-
-#include <errno.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define INTEROP_NAME "peer"
+#include "interop.h"
 
 #define REPS 3
 #define IO_TIMEOUT_MS 10000
 #define RUN_TIMEOUT_S 60
 #define MAX_FRAMES 4
-
-static const char *g_role = "?";
-static const char *g_pattern = "?";
-static char g_where[160] = "";
-
-#define DIE(...)                                                               \
-    do {                                                                       \
-        fprintf (stderr, "peer[%s %s] FAIL%s: ", g_role, g_pattern, g_where);  \
-        fprintf (stderr, __VA_ARGS__);                                         \
-        fprintf (stderr, "\n");                                                \
-        exit (1);                                                              \
-    } while (0)
-
-#define ZCHECK(expr)                                                           \
-    ({                                                                         \
-        int rc_ = (int) (expr);                                                \
-        if (rc_ == -1)                                                         \
-            DIE ("%s: %s (errno %d)", #expr, zmq_strerror (errno), errno);     \
-        rc_;                                                                   \
-    })
-
-static void on_alarm (int sig)
-{
-    (void) sig;
-    static const char msg[] = "peer: run timed out (watchdog)\n";
-    if (write (2, msg, sizeof msg - 1) < 0) {
-    }
-    _exit (3);
-}
 
 enum { P_REQREP = 1, P_DEALER_ROUTER, P_PUSHPULL, P_PAIR };
 enum { DIR_C2S = 0, DIR_S2C = 1 };
@@ -254,15 +218,9 @@ static void recv_id (void *sock)
     recv_frame (sock, g_dealer_id, sizeof g_dealer_id, 1);
 }
 
-static void set_int (void *sock, int opt, int val)
-{
-    ZCHECK (zmq_setsockopt (sock, opt, &val, sizeof val));
-}
-
 int main (int argc, char **argv)
 {
-    signal (SIGALRM, on_alarm);
-    alarm (RUN_TIMEOUT_S);
+    interop_watchdog (RUN_TIMEOUT_S);
     if (argc == 2 && strcmp (argv[1], "version") == 0) {
         int ma, mi, pa;
         zmq_version (&ma, &mi, &pa);

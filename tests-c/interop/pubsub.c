@@ -58,16 +58,8 @@
  *     XSUB receives gamma.bye; nothing else is left on either side.
  *   With the XSUB bound, its first subscription is sent before any XPUB has
  *   connected: it must go out when the XPUB arrives. */
-#include <zmq.h>
-
-#include <errno.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
+#define INTEROP_NAME "pubsub"
+#include "interop.h"
 
 #define IO_TIMEOUT_MS 10000
 #define RUN_TIMEOUT_S 60
@@ -76,51 +68,9 @@
 #define CUT_ROUNDS 20
 #define HWM 100000
 
-static const char *g_role = "?";
-static const char *g_pattern = "?";
-static char g_where[128] = "";
-
-#define DIE(...)                                                               \
-    do {                                                                       \
-        fprintf (stderr, "pubsub[%s %s] FAIL%s: ", g_role, g_pattern,          \
-                 g_where);                                                     \
-        fprintf (stderr, __VA_ARGS__);                                         \
-        fprintf (stderr, "\n");                                                \
-        exit (1);                                                              \
-    } while (0)
-
-#define ZCHECK(expr)                                                           \
-    ({                                                                         \
-        int rc_ = (int) (expr);                                                \
-        if (rc_ == -1)                                                         \
-            DIE ("%s: %s (errno %d)", #expr, zmq_strerror (errno), errno);     \
-        rc_;                                                                   \
-    })
-
-static void on_alarm (int sig)
-{
-    (void) sig;
-    static const char msg[] = "pubsub: run timed out (watchdog)\n";
-    if (write (2, msg, sizeof msg - 1) < 0) {
-    }
-    _exit (3);
-}
-
-static int64_t now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void stage (const char *s)
 {
     snprintf (g_where, sizeof g_where, " [%s]", s);
-}
-
-static void set_int (void *sock, int opt, int val)
-{
-    ZCHECK (zmq_setsockopt (sock, opt, &val, sizeof val));
 }
 
 static void *new_socket (void *ctx, int type)
@@ -579,8 +529,7 @@ static void x_run (void *ctx, int server, int xpub_binds, const char *ep)
 
 int main (int argc, char **argv)
 {
-    signal (SIGALRM, on_alarm);
-    alarm (RUN_TIMEOUT_S);
+    interop_watchdog (RUN_TIMEOUT_S);
     if (argc != 4) {
         fprintf (stderr,
                  "usage: %s server|client pubsub|xpub-xsub|xsub-xpub "

@@ -38,21 +38,14 @@
  * server's library against plain sockets.
  * Every wait is bounded and an alarm bounds the run.  Exit 0 on success,
  * 1 with a message on any mismatch. */
-#include <zmq.h>
+#define INTEROP_NAME "stream"
+#include "interop.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
 
 #define IO_TIMEOUT_MS 10000
 #define RUN_TIMEOUT_S 60
@@ -60,50 +53,10 @@
 #define CONVERSATIONS 4
 #define MAX_ID 256
 
-static const char *g_role = "?";
-static char g_where[128] = "";
-
-#define DIE(...)                                                               \
-    do {                                                                       \
-        fprintf (stderr, "stream[%s] FAIL%s: ", g_role, g_where);              \
-        fprintf (stderr, __VA_ARGS__);                                         \
-        fprintf (stderr, "\n");                                                \
-        exit (1);                                                              \
-    } while (0)
-
-#define ZCHECK(expr)                                                           \
-    ({                                                                         \
-        int rc_ = (int) (expr);                                                \
-        if (rc_ == -1)                                                         \
-            DIE ("%s: %s (errno %d)", #expr, zmq_strerror (errno), errno);     \
-        rc_;                                                                   \
-    })
-
-static void on_alarm (int sig)
-{
-    (void) sig;
-    static const char msg[] = "stream: run timed out (watchdog)\n";
-    if (write (2, msg, sizeof msg - 1) < 0) {
-    }
-    _exit (3);
-}
-
-static int64_t now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static unsigned char pattern (char label, size_t i)
 {
     return (unsigned char) ((i * 131 + (size_t) label * 7 + (i >> 9))
                             ^ (i >> 3));
-}
-
-static void set_int (void *sock, int opt, int val)
-{
-    ZCHECK (zmq_setsockopt (sock, opt, &val, sizeof val));
 }
 
 /* The conversation plan, shared by both sides. */
@@ -600,9 +553,8 @@ static void client (void *ctx, const char *ep)
 
 int main (int argc, char **argv)
 {
-    signal (SIGALRM, on_alarm);
+    interop_watchdog (RUN_TIMEOUT_S);
     signal (SIGPIPE, SIG_IGN);
-    alarm (RUN_TIMEOUT_S);
     if (argc != 3) {
         fprintf (stderr, "usage: %s server|client endpoint\n", argv[0]);
         return 2;
