@@ -422,4 +422,253 @@ static inline int test_raw_connect (int port)
     return fd;
 }
 
+
+/* ---- Monitor events (the helpers of the security and transport tests). -- */
+
+typedef struct
+{
+    int event;
+    uint32_t value;
+    char addr[TEST_ENDPOINT_MAX];
+} test_event_t;
+
+/* Receives one event from a monitor PAIR (see test_monitor) within
+ * timeout_ms; returns 0 when none came. */
+static inline int test_recv_event (void *mon, test_event_t *ev, int timeout_ms)
+{
+    if (!test_wait_readable (mon, timeout_ms))
+        return 0;
+    zmq_msg_t msg;
+    CHECK_OK (zmq_msg_init (&msg));
+    CHECK_INT_EQ (zmq_msg_recv (&msg, mon, ZMQ_DONTWAIT), 6);
+    CHECK (zmq_msg_more (&msg));
+    const unsigned char *data = (const unsigned char *) zmq_msg_data (&msg);
+    uint16_t event;
+    memcpy (&event, data, 2);
+    memcpy (&ev->value, data + 2, 4);
+    ev->event = event;
+    CHECK_OK (zmq_msg_close (&msg));
+
+    CHECK_OK (zmq_msg_init (&msg));
+    int n = zmq_msg_recv (&msg, mon, ZMQ_DONTWAIT);
+    CHECK (n >= 0 && n < TEST_ENDPOINT_MAX);
+    CHECK (!zmq_msg_more (&msg));
+    memcpy (ev->addr, zmq_msg_data (&msg), (size_t) n);
+    ev->addr[n] = '\0';
+    CHECK_OK (zmq_msg_close (&msg));
+    return 1;
+}
+
+/* Receives the next event (within 5 s), checks its number, and its endpoint
+ * when addr is not NULL; returns its value.  (A macro, so that a failure
+ * names the caller's line.) */
+#define test_expect_event(mon, event, addr)                                    \
+    test_expect_event_at_ (__FILE__, __LINE__, (mon), (event), (addr))
+
+static inline uint32_t test_expect_event_at_ (const char *file, int line,
+                                              void *mon, int event,
+                                              const char *addr)
+{
+    test_event_t ev;
+    if (!test_recv_event (mon, &ev, 5000))
+        FAIL ("called at %s:%d: no event, expected 0x%x", file, line, event);
+    if (ev.event != event)
+        FAIL ("called at %s:%d: event 0x%x (value %u, \"%s\"), expected 0x%x",
+              file, line, ev.event, ev.value, ev.addr, event);
+    if (addr && strcmp (ev.addr, addr) != 0)
+        FAIL ("called at %s:%d: event 0x%x at \"%s\", expected \"%s\"", file,
+              line, event, ev.addr, addr);
+    return ev.value;
+}
+
+/* ---- A ZAP handler (RFC 27) on its own thread, for the security tests. -- */
+
+#include <pthread.h>
+
+#define TEST_ZAP_FRAME_MAX 256
+#define TEST_ZAP_CREDENTIALS_MAX 4
+
+/* One request as the handler received it.  The first six frames are kept
+ * as strings (routing_id also with its size), the credential frames as
+ * bytes. */
+typedef struct
+{
+    int frame_count;
+    char version[TEST_ZAP_FRAME_MAX];
+    char request_id[TEST_ZAP_FRAME_MAX];
+    char domain[TEST_ZAP_FRAME_MAX];
+    char address[TEST_ZAP_FRAME_MAX];
+    char routing_id[TEST_ZAP_FRAME_MAX];
+    size_t routing_id_size;
+    char mechanism[TEST_ZAP_FRAME_MAX];
+    int credential_count;
+    unsigned char credentials[TEST_ZAP_CREDENTIALS_MAX][TEST_ZAP_FRAME_MAX];
+    size_t credential_sizes[TEST_ZAP_CREDENTIALS_MAX];
+} test_zap_request_t;
+
+/* The reply a policy chooses.  Unset (NULL) fields take the well-formed
+ * defaults: version "1.0", the request's id, status text "", user id "",
+ * empty metadata.  extra_frame appends a seventh (empty) frame, which makes
+ * the reply malformed; no_reply makes the handler not answer at all. */
+typedef struct
+{
+    const char *version;
+    const char *request_id;
+    const char *status_code;
+    const char *status_text;
+    const char *user_id;
+    const void *metadata;
+    size_t metadata_size;
+    int extra_frame;
+    int no_reply;
+} test_zap_reply_t;
+
+typedef void (*test_zap_policy_fn) (const test_zap_request_t *request,
+                                    test_zap_reply_t *reply, void *arg);
+
+typedef struct
+{
+    pthread_t thread;
+    void *handler;        //  REP bound at inproc://zeromq.zap.01 (thread's)
+    void *control;        //  PAIR, main thread's end
+    void *thread_control; //  PAIR, the thread's end
+    test_zap_policy_fn policy;
+    void *arg;
+    pthread_mutex_t lock;
+    int requests;
+    test_zap_request_t last;
+} test_zap_t;
+
+/* Receives one frame of a ZAP request into buf (NUL-terminated); returns its
+ * size and stores ZMQ_RCVMORE in *more. */
+static inline size_t test_zap_recv_frame_ (void *sock, void *buf, int *more)
+{
+    zmq_msg_t msg;
+    CHECK_OK (zmq_msg_init (&msg));
+    CHECK_OK (zmq_msg_recv (&msg, sock, 0));
+    size_t n = zmq_msg_size (&msg);
+    if (n >= TEST_ZAP_FRAME_MAX)
+        FAIL ("ZAP request frame of %zu bytes", n);
+    memcpy (buf, zmq_msg_data (&msg), n);
+    ((char *) buf)[n] = '\0';
+    *more = zmq_msg_more (&msg);
+    CHECK_OK (zmq_msg_close (&msg));
+    return n;
+}
+
+static inline void *test_zap_thread_ (void *arg)
+{
+    test_zap_t *zap = (test_zap_t *) arg;
+    while (1) {
+        zmq_pollitem_t items[2] = {{zap->thread_control, 0, ZMQ_POLLIN, 0},
+                                   {zap->handler, 0, ZMQ_POLLIN, 0}};
+        CHECK (zmq_poll (items, 2, -1) >= 0);
+        if (items[0].revents & ZMQ_POLLIN)
+            break; //  "STOP"
+        if (!(items[1].revents & ZMQ_POLLIN))
+            continue;
+
+        test_zap_request_t req;
+        memset (&req, 0, sizeof req);
+        char *fixed[6] = {req.version,    req.request_id, req.domain,
+                          req.address,    req.routing_id, req.mechanism};
+        int more = 1;
+        for (int i = 0; i < 6 && more; i++) {
+            size_t n = test_zap_recv_frame_ (zap->handler, fixed[i], &more);
+            if (i == 4)
+                req.routing_id_size = n;
+            req.frame_count++;
+        }
+        while (more) {
+            int i = req.credential_count;
+            if (i == TEST_ZAP_CREDENTIALS_MAX)
+                FAIL ("more than %d ZAP credential frames", i);
+            req.credential_sizes[i] =
+              test_zap_recv_frame_ (zap->handler, req.credentials[i], &more);
+            req.credential_count++;
+            req.frame_count++;
+        }
+
+        test_zap_reply_t reply;
+        memset (&reply, 0, sizeof reply);
+        reply.status_code = "200";
+        zap->policy (&req, &reply, zap->arg);
+
+        pthread_mutex_lock (&zap->lock);
+        zap->last = req;
+        zap->requests++;
+        pthread_mutex_unlock (&zap->lock);
+
+        if (reply.no_reply)
+            continue;
+        const char *strings[5] = {
+          reply.version ? reply.version : "1.0",
+          reply.request_id ? reply.request_id : req.request_id,
+          reply.status_code, reply.status_text ? reply.status_text : "",
+          reply.user_id ? reply.user_id : ""};
+        for (int i = 0; i < 5; i++)
+            SEND_STR (zap->handler, strings[i], ZMQ_SNDMORE);
+        test_send_bytes (zap->handler, reply.metadata, reply.metadata_size,
+                         reply.extra_frame ? ZMQ_SNDMORE : 0);
+        if (reply.extra_frame)
+            test_send_bytes (zap->handler, "", 0, 0);
+    }
+    //  Unbinding is synchronous (closing alone releases the name later).
+    CHECK_OK (zmq_unbind (zap->handler, "inproc://zeromq.zap.01"));
+    test_close_zero_linger (zap->handler);
+    test_close_zero_linger (zap->thread_control);
+    return NULL;
+}
+
+/* Binds a ZAP handler in ctx (at inproc://zeromq.zap.01, before returning,
+ * so the next handshake finds it) and starts its thread, which answers each
+ * request as policy decides. */
+static inline void test_zap_start (test_zap_t *zap, void *ctx,
+                                   test_zap_policy_fn policy, void *arg)
+{
+    static int seq = 0;
+    memset (zap, 0, sizeof *zap);
+    zap->policy = policy;
+    zap->arg = arg;
+    pthread_mutex_init (&zap->lock, NULL);
+    zap->handler = zmq_socket (ctx, ZMQ_REP);
+    zap->control = zmq_socket (ctx, ZMQ_PAIR);
+    zap->thread_control = zmq_socket (ctx, ZMQ_PAIR);
+    CHECK (zap->handler && zap->control && zap->thread_control);
+    CHECK_OK (zmq_bind (zap->handler, "inproc://zeromq.zap.01"));
+    char ep[64];
+    snprintf (ep, sizeof ep, "inproc://test-zap-control-%d", ++seq);
+    CHECK_OK (zmq_bind (zap->control, ep));
+    CHECK_OK (zmq_connect (zap->thread_control, ep));
+    CHECK (pthread_create (&zap->thread, NULL, test_zap_thread_, zap) == 0);
+}
+
+/* Stops the handler thread (which unbinds and closes its sockets). */
+static inline void test_zap_stop (test_zap_t *zap)
+{
+    SEND_STR (zap->control, "STOP", 0);
+    CHECK (pthread_join (zap->thread, NULL) == 0);
+    test_close_zero_linger (zap->control);
+    pthread_mutex_destroy (&zap->lock);
+}
+
+/* How many requests the handler has received so far. */
+static inline int test_zap_requests (test_zap_t *zap)
+{
+    pthread_mutex_lock (&zap->lock);
+    int n = zap->requests;
+    pthread_mutex_unlock (&zap->lock);
+    return n;
+}
+
+/* Copies the last request received (there must have been one). */
+static inline void test_zap_last (test_zap_t *zap, test_zap_request_t *req)
+{
+    pthread_mutex_lock (&zap->lock);
+    int n = zap->requests;
+    *req = zap->last;
+    pthread_mutex_unlock (&zap->lock);
+    CHECK (n > 0);
+}
+
 #endif

@@ -177,6 +177,9 @@ pub unsafe extern "C" fn zmq_setsockopt(
         let socket = handle::socket(s_)?;
         let option = sockopt(option_)?;
         let value = if optvallen_ == 0 {
+            if !optval_.is_null() && option.clears_only_with_null() {
+                return Err(Error::Invalid);
+            }
             &[][..]
         } else if optval_.is_null() {
             return Err(Error::Invalid);

@@ -111,6 +111,22 @@ pub enum SockOpt {
     Priority,
 }
 
+impl SockOpt {
+    /// Options that a NULL value of length 0 clears, but for which a
+    /// zero-length value from a non-NULL pointer is invalid (libzmq).
+    pub fn clears_only_with_null(self) -> bool {
+        matches!(
+            self,
+            SockOpt::TcpAcceptFilter
+                | SockOpt::BindToDevice
+                | SockOpt::SocksProxy
+                | SockOpt::IpcFilterPid
+                | SockOpt::IpcFilterUid
+                | SockOpt::IpcFilterGid
+        )
+    }
+}
+
 /// The options of one socket, with libzmq's defaults.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -153,6 +169,8 @@ pub struct Options {
     pub conflate: bool,
     pub invert_matching: bool,
     pub use_fd: i32,
+    /// Descriptors a listener already owns (`ZMQ_USE_FD`).
+    pub use_fd_taken: Vec<i32>,
     pub bindtodevice: Vec<u8>,
     pub socks_proxy: Vec<u8>,
     pub socks_username: Vec<u8>,
@@ -171,6 +189,38 @@ pub struct Options {
     pub app_metadata: Vec<(String, Vec<u8>)>,
     /// `ZMQ_TCP_ACCEPT_FILTER` (deprecated): accepted as libzmq does.
     pub tcp_accept_filters: Vec<Vec<u8>>,
+    /// `ZMQ_IPC_FILTER_PID/UID/GID`: who may connect to an ipc listener.
+    pub ipc_filter: IpcFilter,
+}
+
+/// The peers an ipc listener accepts (libzmq: `ipc_listener_t::filter`):
+/// everyone while all three lists are empty; otherwise a peer whose pid, uid
+/// or gid is listed, or whose user is a member of a listed group.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IpcFilter {
+    pub pids: Vec<i32>,
+    pub uids: Vec<u32>,
+    pub gids: Vec<u32>,
+}
+
+impl IpcFilter {
+    pub fn is_empty(&self) -> bool {
+        self.pids.is_empty() && self.uids.is_empty() && self.gids.is_empty()
+    }
+
+    /// Whether the peer of the unix socket `stream` may stay connected.
+    pub fn allows(&self, stream: &impl std::os::fd::AsRawFd) -> bool {
+        if self.is_empty() {
+            return true;
+        }
+        let Ok((pid, uid, gid)) = crate::sys::peer_cred(stream) else {
+            return false;
+        };
+        self.pids.contains(&pid)
+            || self.uids.contains(&uid)
+            || self.gids.contains(&gid)
+            || self.gids.iter().any(|&g| crate::sys::user_in_group(uid, g))
+    }
 }
 
 impl Options {
@@ -220,6 +270,7 @@ impl Options {
             conflate: false,
             invert_matching: false,
             use_fd: -1,
+            use_fd_taken: Vec::new(),
             bindtodevice: Vec::new(),
             socks_proxy: Vec::new(),
             socks_username: Vec::new(),
@@ -236,6 +287,7 @@ impl Options {
             disconnect_msg: Vec::new(),
             app_metadata: Vec::new(),
             tcp_accept_filters: Vec::new(),
+            ipc_filter: IpcFilter::default(),
         }
     }
 
@@ -315,19 +367,16 @@ impl Options {
             SockOpt::StreamNotify if self.socket_type == SocketType::Stream => {
                 self.stream_notify = strict_bool(int)?
             }
-            SockOpt::UseFd => {
-                if at_least(-1)? != -1 {
-                    return Err(Error::Invalid);
-                }
-                self.use_fd = -1;
-            }
+            // -1 (the default) means none; libzmq does not check the
+            // descriptor until bind.
+            SockOpt::UseFd => self.use_fd = at_least(-1)?,
             SockOpt::BindToDevice => self.bindtodevice = string_strict(value, 16)?,
-            SockOpt::SocksProxy => {
-                if !value.is_empty() {
-                    return Err(Error::Invalid);
-                }
-                self.socks_proxy.clear();
-            }
+            // "host:port" of a SOCKS5 proxy for tcp connects; empty for none.
+            SockOpt::SocksProxy => self.socks_proxy = value.to_vec(),
+            // Each call adds one id; an empty value clears the list.
+            SockOpt::IpcFilterPid => push_filter(&mut self.ipc_filter.pids, value)?,
+            SockOpt::IpcFilterUid => push_filter(&mut self.ipc_filter.uids, value)?,
+            SockOpt::IpcFilterGid => push_filter(&mut self.ipc_filter.gids, value)?,
             SockOpt::SocksUsername => self.socks_username = string_strict(value, 255)?,
             SockOpt::SocksPassword => self.socks_password = string_strict(value, 255)?,
             SockOpt::ZapDomain => {
@@ -443,6 +492,21 @@ impl Options {
 /// The integer in `value` if it is exactly `sizeof(int)` bytes.
 pub fn int_value(value: &[u8]) -> Option<i32> {
     value.try_into().ok().map(i32::from_ne_bytes)
+}
+
+/// Adds the id in `value` to an ipc filter list, or clears the list when
+/// `value` is empty.
+fn push_filter<T: TryFrom<i32>>(list: &mut Vec<T>, value: &[u8]) -> Result<()> {
+    if value.is_empty() {
+        list.clear();
+        return Ok(());
+    }
+    let id = int_value(value).ok_or(Error::Invalid)?;
+    // Negative ids are accepted and never match (libzmq stores them).
+    if let Ok(id) = T::try_from(id) {
+        list.push(id);
+    }
+    Ok(())
 }
 
 /// libzmq's `do_setsockopt_int_as_bool_strict`: only 0 and 1 are accepted.

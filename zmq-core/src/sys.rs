@@ -281,3 +281,91 @@ mod tests {
         assert_ne!(a, b);
     }
 }
+
+/// The credentials of a unix-socket peer (`SO_PEERCRED`): (pid, uid, gid).
+pub fn peer_cred(fd: &impl std::os::fd::AsRawFd) -> io::Result<(i32, u32, u32)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    syscall!(getsockopt(
+        fd.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_PEERCRED,
+        (&mut cred as *mut libc::ucred).cast(),
+        &mut len
+    ))?;
+    Ok((cred.pid, cred.uid, cred.gid))
+}
+
+/// Whether the user `uid` is listed as a member of group `gid` in the group
+/// database (`getpwuid_r`, `getgrgid_r`); a user's primary group is not
+/// counted, as in libzmq.
+pub fn user_in_group(uid: u32, gid: u32) -> bool {
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: passwd is plain data; all-zero is a valid value to fill.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut pw_out: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call; `buf` outlives its use.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut pw_out) };
+    if rc != 0 || pw_out.is_null() || pw.pw_name.is_null() {
+        return false;
+    }
+    // SAFETY: getpwuid_r succeeded: pw_name is a NUL-terminated string in buf.
+    let name = unsafe { std::ffi::CStr::from_ptr(pw.pw_name) }.to_bytes().to_vec();
+    let mut gbuf = vec![0 as libc::c_char; 64 * 1024];
+    // SAFETY: as for passwd.
+    let mut gr: libc::group = unsafe { std::mem::zeroed() };
+    let mut gr_out: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: as above.
+    let rc = unsafe { libc::getgrgid_r(gid, &mut gr, gbuf.as_mut_ptr(), gbuf.len(), &mut gr_out) };
+    if rc != 0 || gr_out.is_null() || gr.gr_mem.is_null() {
+        return false;
+    }
+    let mut member = gr.gr_mem;
+    // SAFETY: gr_mem is a NULL-terminated array of NUL-terminated strings
+    // in gbuf, which is still alive.
+    unsafe {
+        while !(*member).is_null() {
+            if std::ffi::CStr::from_ptr(*member).to_bytes() == name.as_slice() {
+                return true;
+            }
+            member = member.add(1);
+        }
+    }
+    false
+}
+
+/// Takes over a listening socket the application made (`ZMQ_USE_FD`); `-1`
+/// means none. The first listener made from `fd` owns it and closes it, as
+/// in libzmq; later ones (`taken`) get a duplicate, so that no descriptor is
+/// ever closed twice. A descriptor that is not a listening socket is refused
+/// (`ENOTSOCK`, `EBADF`, `EINVAL`) and left alone.
+pub fn listening_fd(fd: i32, taken: bool) -> io::Result<Option<std::os::fd::OwnedFd>> {
+    use std::os::fd::FromRawFd;
+    if fd == -1 {
+        return Ok(None);
+    }
+    let mut listening: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    syscall!(getsockopt(
+        fd,
+        libc::SOL_SOCKET,
+        libc::SO_ACCEPTCONN,
+        (&mut listening as *mut libc::c_int).cast(),
+        &mut len
+    ))?;
+    if listening == 0 {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    if taken {
+        let dup = syscall!(fcntl(fd, libc::F_DUPFD_CLOEXEC, 0))?;
+        // SAFETY: `dup` is a new descriptor that nothing else owns.
+        return Ok(Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(dup) }));
+    }
+    // SAFETY: `fd` is an open listening socket, which ZMQ_USE_FD hands over
+    // to the library: it is closed with the listener, as libzmq does.
+    Ok(Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
+}

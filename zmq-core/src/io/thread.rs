@@ -25,7 +25,10 @@ use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Metadata, Msg};
 use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
 use crate::socket::{Command, SocketMailbox, SocketType};
-use crate::transport::address::{resolve_host, tcp_endpoint_string, IpcAddr, TcpConnect};
+use crate::transport::address::{
+    parse_tcp, resolve_host, tcp_endpoint_string, IpcAddr, TcpConnect,
+};
+use crate::transport::socks::SocksClient;
 use crate::zmtp::codec::{encode_frame, DecodeError, Decoder};
 use crate::zmtp::command::Command as ZmtpCommand;
 use crate::zmtp::handshake::{self, Handshake, Wire};
@@ -98,7 +101,17 @@ pub(crate) struct SessionOptions {
     pub connect_timeout: i32,
     pub ipv6: bool,
     pub metadata: Vec<(String, Vec<u8>)>,
+    /// `ZMQ_SOCKS_PROXY` (with its credentials): tcp connects go through it.
+    pub socks: Option<SocksOptions>,
     pub tcp: crate::sys::TcpTuning,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct SocksOptions {
+    /// The proxy's "host:port".
+    pub proxy: String,
+    pub username: Vec<u8>,
+    pub password: Vec<u8>,
 }
 
 /// Where a session belongs.
@@ -115,8 +128,14 @@ pub(crate) struct SessionSpec {
 
 pub(crate) enum ListenerKind {
     Tcp(TcpListener),
-    /// The path to unlink (and the wildcard directory to remove) on close.
-    Unix(UnixListener, Option<PathBuf>, Option<PathBuf>),
+    Unix {
+        listener: UnixListener,
+        /// The path to unlink (and the wildcard directory to remove) on close.
+        path: Option<PathBuf>,
+        dir: Option<PathBuf>,
+        /// `ZMQ_IPC_FILTER_*`: peers outside it are closed on accept.
+        filter: crate::options::IpcFilter,
+    },
 }
 
 pub(crate) enum Target {
@@ -303,6 +322,8 @@ struct Engine {
     stream: Stream,
     /// Still connecting (connect side): wait for writability.
     connecting: bool,
+    /// The SOCKS proxy's handshake, before ZMTP's (`ZMQ_SOCKS_PROXY`).
+    socks: Option<SocksClient>,
     handshake: Option<Handshake>,
     decoder: FrameDecoder,
     /// The framing negotiated (ZMTP 3 until the handshake says otherwise).
@@ -374,10 +395,17 @@ impl Engine {
         !self.connecting && !self.raw_ready && self.handshake.is_none()
     }
 
-    fn new(stream: Stream, connecting: bool, options: &SessionOptions, endpoint: String) -> Engine {
+    fn new(
+        stream: Stream,
+        connecting: bool,
+        options: &SessionOptions,
+        endpoint: String,
+        socks: Option<SocksClient>,
+    ) -> Engine {
         let raw = options.socket_type == SocketType::Stream;
         Engine {
             endpoint,
+            socks,
             stream,
             connecting,
             raw_ready: raw,
@@ -612,8 +640,10 @@ impl Reactor {
         let token = Token(entry.key());
         let registered = match &mut kind {
             ListenerKind::Tcp(l) => self.poll.registry().register(l, token, Interest::READABLE),
-            ListenerKind::Unix(l, _, _) => {
-                self.poll.registry().register(l, token, Interest::READABLE)
+            ListenerKind::Unix { listener, .. } => {
+                self.poll
+                    .registry()
+                    .register(listener, token, Interest::READABLE)
             }
         };
         if registered.is_ok() {
@@ -634,9 +664,14 @@ impl Reactor {
                     crate::sys::tune_tcp(&s, &l.spec.options.tcp);
                     Stream::Tcp(s)
                 }),
-                ListenerKind::Unix(listener, _, _) => {
-                    listener.accept().map(|(s, _)| Stream::Unix(s))
-                }
+                ListenerKind::Unix {
+                    listener, filter, ..
+                } => match listener.accept() {
+                    // Refused by ZMQ_IPC_FILTER_*: closed at once, as if it
+                    // never came (libzmq reports no event either).
+                    Ok((s, _)) if !filter.allows(&s) => continue,
+                    other => other.map(|(s, _)| Stream::Unix(s)),
+                },
             };
             match stream {
                 Ok(stream) => {
@@ -662,7 +697,7 @@ impl Reactor {
                         handshakes: 0,
                     };
                     let key = self.objects.insert(Object::Session(Box::new(session)));
-                    self.attach_engine(key, stream, false, endpoint);
+                    self.attach_engine(key, stream, false, endpoint, None);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -683,7 +718,12 @@ impl Reactor {
             ListenerKind::Tcp(mut listener) => {
                 let _ = self.poll.registry().deregister(&mut listener);
             }
-            ListenerKind::Unix(mut listener, path, dir) => {
+            ListenerKind::Unix {
+                mut listener,
+                path,
+                dir,
+                ..
+            } => {
                 let _ = self.poll.registry().deregister(&mut listener);
                 if let Some(path) = path {
                     let _ = std::fs::remove_file(path);
@@ -743,20 +783,42 @@ impl Reactor {
         };
         let ipv6 = s.spec.options.ipv6;
         let mut endpoint = s.spec.endpoint.clone();
+        let mut socks = None;
         let stream = match target {
-            Target::Tcp(tc) => match resolve_host(&tc.dest.host, tc.dest.port, ipv6) {
-                Some(addr) => {
-                    endpoint = tcp_endpoint_string(&addr);
-                    connect_tcp(
-                        addr,
-                        tc.source
-                            .as_ref()
-                            .and_then(|src| resolve_host(&src.host, src.port, ipv6)),
-                    )
-                    .map(Stream::Tcp)
+            Target::Tcp(tc) => {
+                // Through a SOCKS proxy: connect to it, and let it resolve
+                // and reach the endpoint (libzmq: socks_connecter).
+                let (host, port) = match &s.spec.options.socks {
+                    Some(proxy) => match parse_tcp(&proxy.proxy) {
+                        Ok(spec) => {
+                            socks = Some(SocksClient::new(
+                                &tc.dest.host,
+                                tc.dest.port,
+                                &proxy.username,
+                                &proxy.password,
+                            ));
+                            (spec.host, spec.port)
+                        }
+                        Err(_) => (String::new(), 0),
+                    },
+                    None => (tc.dest.host.clone(), tc.dest.port),
+                };
+                match resolve_host(&host, port, ipv6).filter(|_| port != 0) {
+                    Some(addr) => {
+                        if socks.is_none() {
+                            endpoint = tcp_endpoint_string(&addr);
+                        }
+                        connect_tcp(
+                            addr,
+                            tc.source
+                                .as_ref()
+                                .and_then(|src| resolve_host(&src.host, src.port, ipv6)),
+                        )
+                        .map(Stream::Tcp)
+                    }
+                    None => Err(io::Error::from(io::ErrorKind::NotFound)),
                 }
-                None => Err(io::Error::from(io::ErrorKind::NotFound)),
-            },
+            }
             Target::Ipc(addr) => connect_ipc(addr).map(Stream::Unix),
         };
         match stream {
@@ -768,7 +830,7 @@ impl Reactor {
                         .monitor
                         .event(event::CONNECT_DELAYED, einprogress, &endpoint);
                 }
-                self.attach_engine(token, stream, true, endpoint)
+                self.attach_engine(token, stream, true, endpoint, socks)
             }
             Err(_) => self.engine_closed(token, Closed::Dropped),
         }
@@ -809,6 +871,7 @@ impl Reactor {
         mut stream: Stream,
         connecting: bool,
         endpoint: String,
+        socks: Option<SocksClient>,
     ) {
         let registered = self.poll.registry().register(
             stream.source(),
@@ -821,7 +884,7 @@ impl Reactor {
         if registered.is_err() {
             return self.engine_closed(token, Closed::Dropped);
         }
-        let engine = Engine::new(stream, connecting, &s.spec.options, endpoint);
+        let engine = Engine::new(stream, connecting, &s.spec.options, endpoint, socks);
         s.engine = Some(engine);
         s.timer_gen += 1;
         let gen = s.timer_gen;
@@ -1304,6 +1367,18 @@ impl Session {
     /// Consumes buffered input: handshake bytes, then frames into the pipe.
     fn process_input(&mut self) -> Result<Option<handshake::PeerInfo>, Closed> {
         let engine = self.engine.as_mut().expect("checked by pump");
+        if let Some(socks) = engine.socks.as_mut() {
+            // The proxy first; ZMTP starts once it has connected us.
+            let used = socks
+                .handle_input(&engine.inbuf[engine.in_pos..])
+                .map_err(|_| Closed::Dropped)?;
+            engine.in_pos += used;
+            socks.take_output(&mut engine.out);
+            if !socks.is_done() {
+                return Ok(None);
+            }
+            engine.socks = None;
+        }
         if let Some(hs) = engine.handshake.as_mut() {
             let used = hs
                 .handle_input(&engine.inbuf[engine.in_pos..])

@@ -282,6 +282,10 @@ impl Socket {
         &self.options
     }
 
+    pub(crate) fn options_mut(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
     pub(crate) fn monitor_handle(&self) -> &Monitor {
         &self.monitor
     }

@@ -5,6 +5,7 @@
 //! sockets' pipes directly; tcp and ipc go through an I/O thread.
 
 pub mod address;
+pub mod socks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -129,6 +130,11 @@ fn session_spec(socket: &Socket, endpoint_id: u64, endpoint: String) -> SessionS
             connect_timeout: o.connect_timeout,
             ipv6: o.ipv6,
             metadata: o.app_metadata.clone(),
+            socks: (!o.socks_proxy.is_empty()).then(|| crate::io::thread::SocksOptions {
+                proxy: String::from_utf8_lossy(&o.socks_proxy).into_owned(),
+                username: o.socks_username.clone(),
+                password: o.socks_password.clone(),
+            }),
             tcp: crate::sys::TcpTuning {
                 keepalive: o.tcp_keepalive,
                 keepalive_cnt: o.tcp_keepalive_cnt,
@@ -148,13 +154,31 @@ fn session_spec(socket: &Socket, endpoint_id: u64, endpoint: String) -> SessionS
     }
 }
 
+/// The listening socket `ZMQ_USE_FD` names, if any.
+fn take_use_fd(socket: &mut Socket) -> Result<Option<std::os::fd::OwnedFd>> {
+    let o = socket.options_mut();
+    let fd = crate::sys::listening_fd(o.use_fd, o.use_fd_taken.contains(&o.use_fd))?;
+    if fd.is_some() {
+        o.use_fd_taken.push(o.use_fd);
+    }
+    Ok(fd)
+}
+
 fn bind_tcp(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
-    let spec = parse_tcp(address)?;
-    let addr = resolve_bind(&spec, socket.options().ipv6)?;
+    let listener = match take_use_fd(socket)? {
+        // ZMQ_USE_FD: the application's listening socket; the address is
+        // not used (libzmq).
+        Some(fd) => std::net::TcpListener::from(fd),
+        None => {
+            let spec = parse_tcp(address)?;
+            let addr = resolve_bind(&spec, socket.options().ipv6)?;
+            let listener = std::net::TcpListener::bind(addr)?;
+            crate::sys::set_backlog(&listener, socket.options().backlog)?;
+            listener
+        }
+    };
     let io = socket.ctx().io_thread()?;
-    let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
-    crate::sys::set_backlog(&listener, socket.options().backlog)?;
     let resolved = tcp_endpoint_string(&listener.local_addr()?);
     let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
     let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
@@ -175,22 +199,25 @@ fn bind_tcp(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
 }
 
 fn bind_ipc(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
-    let (addr, dir) = if address == "*" {
+    let (addr, dir) = if address == "*" && socket.options().use_fd == -1 {
         let dir = crate::sys::make_temp_dir()?;
         (IpcAddr::Path(dir.join("socket")), Some(dir))
     } else {
         (parse_ipc(address)?, None)
     };
     let io = socket.ctx().io_thread()?;
-    let (listener, path) = match &addr {
-        IpcAddr::Path(p) => {
+    let (listener, path) = match (take_use_fd(socket)?, &addr) {
+        // ZMQ_USE_FD: the application's listening socket, whose file is
+        // the application's to remove (libzmq).
+        (Some(fd), _) => (std::os::unix::net::UnixListener::from(fd), None),
+        (None, IpcAddr::Path(p)) => {
             // As libzmq: a file left by an earlier run (or another socket)
             // is removed first. Only a wildcard's file is removed at the end.
             let _ = std::fs::remove_file(p);
             let l = std::os::unix::net::UnixListener::bind(p)?;
             (l, dir.as_ref().map(|_| p.clone()))
         }
-        IpcAddr::Abstract(name) => {
+        (None, IpcAddr::Abstract(name)) => {
             use std::os::linux::net::SocketAddrExt;
             let sa = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
             (std::os::unix::net::UnixListener::bind_addr(&sa)?, None)
@@ -202,7 +229,12 @@ fn bind_ipc(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
     let resolved = ipc_endpoint_string(&addr);
     io.send(IoCmd::Listen {
         spec: session_spec(socket, id, resolved.clone()),
-        listener: ListenerKind::Unix(mio::net::UnixListener::from_std(listener), path, dir),
+        listener: ListenerKind::Unix {
+            listener: mio::net::UnixListener::from_std(listener),
+            path,
+            dir,
+            filter: socket.options().ipc_filter.clone(),
+        },
     });
     Ok((
         resolved,
