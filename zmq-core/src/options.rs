@@ -120,6 +120,8 @@ impl SockOpt {
             SockOpt::TcpAcceptFilter
                 | SockOpt::BindToDevice
                 | SockOpt::SocksProxy
+                | SockOpt::PlainUsername
+                | SockOpt::PlainPassword
                 | SockOpt::IpcFilterPid
                 | SockOpt::IpcFilterUid
                 | SockOpt::IpcFilterGid
@@ -191,6 +193,25 @@ pub struct Options {
     pub tcp_accept_filters: Vec<Vec<u8>>,
     /// `ZMQ_IPC_FILTER_PID/UID/GID`: who may connect to an ipc listener.
     pub ipc_filter: IpcFilter,
+    /// `ZMQ_MECHANISM`: what the last security option chose.
+    pub mechanism: Mechanism,
+    /// Whether this side is the security server (`ZMQ_PLAIN_SERVER`,
+    /// `ZMQ_CURVE_SERVER`).
+    pub as_server: bool,
+    pub plain_username: Vec<u8>,
+    pub plain_password: Vec<u8>,
+    pub curve_public_key: [u8; 32],
+    pub curve_secret_key: [u8; 32],
+    pub curve_server_key: [u8; 32],
+}
+
+/// A ZMTP security mechanism (`ZMQ_MECHANISM`: `ZMQ_NULL` 0, `ZMQ_PLAIN` 1,
+/// `ZMQ_CURVE` 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mechanism {
+    Null = 0,
+    Plain = 1,
+    Curve = 2,
 }
 
 /// The peers an ipc listener accepts (libzmq: `ipc_listener_t::filter`):
@@ -288,6 +309,13 @@ impl Options {
             app_metadata: Vec::new(),
             tcp_accept_filters: Vec::new(),
             ipc_filter: IpcFilter::default(),
+            mechanism: Mechanism::Null,
+            as_server: false,
+            plain_username: Vec::new(),
+            plain_password: Vec::new(),
+            curve_public_key: [0; 32],
+            curve_secret_key: [0; 32],
+            curve_server_key: [0; 32],
         }
     }
 
@@ -373,6 +401,46 @@ impl Options {
             SockOpt::BindToDevice => self.bindtodevice = string_strict(value, 16)?,
             // "host:port" of a SOCKS5 proxy for tcp connects; empty for none.
             SockOpt::SocksProxy => self.socks_proxy = value.to_vec(),
+            // The security options (libzmq: options.cpp): each one picks
+            // the mechanism it belongs to.
+            SockOpt::PlainServer => {
+                self.as_server = strict_bool(int)?;
+                self.mechanism = if self.as_server {
+                    Mechanism::Plain
+                } else {
+                    Mechanism::Null
+                };
+            }
+            SockOpt::PlainUsername | SockOpt::PlainPassword => {
+                if value.is_empty() {
+                    self.mechanism = Mechanism::Null;
+                    return Ok(());
+                }
+                if value.len() > 255 {
+                    return Err(Error::Invalid);
+                }
+                if option == SockOpt::PlainUsername {
+                    self.plain_username = value.to_vec();
+                } else {
+                    self.plain_password = value.to_vec();
+                }
+                self.as_server = false;
+                self.mechanism = Mechanism::Plain;
+            }
+            SockOpt::CurveServer => {
+                self.as_server = strict_bool(int)?;
+                self.mechanism = if self.as_server {
+                    Mechanism::Curve
+                } else {
+                    Mechanism::Null
+                };
+            }
+            SockOpt::CurvePublicKey => self.curve_public_key = self.curve_key(value)?,
+            SockOpt::CurveSecretKey => self.curve_secret_key = self.curve_key(value)?,
+            SockOpt::CurveServerKey => {
+                self.curve_server_key = self.curve_key(value)?;
+                self.as_server = false;
+            }
             // Each call adds one id; an empty value clears the list.
             SockOpt::IpcFilterPid => push_filter(&mut self.ipc_filter.pids, value)?,
             SockOpt::IpcFilterUid => push_filter(&mut self.ipc_filter.uids, value)?,
@@ -430,6 +498,21 @@ impl Options {
         Ok(())
     }
 
+    /// A CURVE key given as 32 bytes, or as 40 characters of Z85 (with or
+    /// without a terminating NUL); a key chooses CURVE (libzmq's
+    /// `set_curve_key`).
+    fn curve_key(&mut self, value: &[u8]) -> Result<[u8; 32]> {
+        let mut key = [0u8; 32];
+        match value.len() {
+            32 => key.copy_from_slice(value),
+            40 => crate::z85::decode_into(value, &mut key)?,
+            41 if value[40] == 0 => crate::z85::decode_into(&value[..40], &mut key)?,
+            _ => return Err(Error::Invalid),
+        }
+        self.mechanism = Mechanism::Curve;
+        Ok(key)
+    }
+
     /// Reads an option into `out` (`zmq_getsockopt`); returns the value's length.
     pub fn get(&self, option: SockOpt, out: &mut [u8]) -> Result<usize> {
         let int = match option {
@@ -471,10 +554,14 @@ impl Options {
             SockOpt::OutBatchSize => self.out_batch_size,
             SockOpt::ReconnectStop => self.reconnect_stop,
             SockOpt::Priority => self.priority,
-            // Only the NULL mechanism exists in this build so far, so no
-            // socket is a PLAIN server; classic sockets are not thread-safe.
-            SockOpt::Mechanism | SockOpt::PlainServer => 0,
-            SockOpt::PlainUsername | SockOpt::PlainPassword => return put_string(out, b""),
+            SockOpt::Mechanism => self.mechanism as i32,
+            SockOpt::PlainServer => (self.as_server && self.mechanism == Mechanism::Plain) as i32,
+            SockOpt::CurveServer => (self.as_server && self.mechanism == Mechanism::Curve) as i32,
+            SockOpt::PlainUsername => return put_string(out, &self.plain_username),
+            SockOpt::PlainPassword => return put_string(out, &self.plain_password),
+            SockOpt::CurvePublicKey => return put_curve_key(out, &self.curve_public_key),
+            SockOpt::CurveSecretKey => return put_curve_key(out, &self.curve_secret_key),
+            SockOpt::CurveServerKey => return put_curve_key(out, &self.curve_server_key),
             SockOpt::BindToDevice => return put_string(out, &self.bindtodevice),
             SockOpt::SocksProxy => return put_string(out, &self.socks_proxy),
             SockOpt::SocksUsername => return put_string(out, &self.socks_username),
@@ -564,6 +651,20 @@ pub fn put_binary(out: &mut [u8], bytes: &[u8]) -> Result<usize> {
     out[..bytes.len()].copy_from_slice(bytes);
     out[bytes.len()..].fill(0);
     Ok(bytes.len())
+}
+
+/// Writes a CURVE key: 32 bytes into a 32-byte buffer, Z85 text with its
+/// NUL into a 41-byte one.
+fn put_curve_key(out: &mut [u8], key: &[u8; 32]) -> Result<usize> {
+    match out.len() {
+        32 => put_exact(out, key),
+        41 => {
+            crate::z85::encode_into(key, &mut out[..40])?;
+            out[40] = 0;
+            Ok(41)
+        }
+        _ => Err(Error::Invalid),
+    }
 }
 
 /// Writes a string option with its terminating NUL.
