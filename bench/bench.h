@@ -12,6 +12,8 @@
  *  - a binder binds an endpoint such as tcp://127.0.0.1:* and publishes the
  *    endpoints it got (ZMQ_LAST_ENDPOINT), one a line, in a file written
  *    atomically (temporary file + rename); the connecter waits for that file;
+ *  - whoever sends last waits for its peers' "done" files (bench_mark_done)
+ *    before closing, so nothing depends on delivery at close;
  *  - the measurement is one line on stdout: "RESULT key=value ...";
  *  - a two-party pattern (thr, lat) is one bench_pair_main call: its binder
  *    and connecter roles run as two processes over tcp/ipc, or as two
@@ -67,6 +69,7 @@ static inline int bench_pair_main (int argc, char **argv, bench_side binder,
         job.sock = bench_bind (ctx, binder.type, argv[2]);
         bench_publish_endpoints (argv[3], &job.sock, 1);
         binder.run (&job);
+        bench_mark_done (argv[3], 0);
     } else if (!strcmp (bench_mode, connecter.mode) && argc == 5) {
         char ep[1][BENCH_EP_MAX];
         job.size = bench_arg_long (argv[3], "SIZE");
@@ -74,6 +77,7 @@ static inline int bench_pair_main (int argc, char **argv, bench_side binder,
         bench_wait_endpoints (argv[2], ep, 1);
         job.sock = bench_connect (ctx, connecter.type, ep[0]);
         connecter.run (&job);
+        bench_wait_done (argv[2], 1);
     } else if (!strcmp (bench_mode, "inproc") && argc == 4) {
         const char *ep = "inproc://" BENCH_NAME;
         bench_job bjob;
@@ -103,6 +107,8 @@ static inline int bench_pair_main (int argc, char **argv, bench_side binder,
 /* How long a connecter waits for its binder's endpoint file. */
 #define BENCH_ENDPOINT_WAIT_MS 30000
 #define BENCH_EP_MAX 256
+/* Where a binder that needs no particular transport binds: an ephemeral port. */
+#define BENCH_TCP_ANY "tcp://127.0.0.1:*"
 
 static const char *bench_mode = "?";
 
@@ -200,6 +206,31 @@ static inline void bench_wait_endpoints (const char *path,
     fclose (f);
 }
 
+/* Tells the processes waiting in bench_wait_done on EPFILE that party ID has
+ * finished (creates EPFILE.done.ID).  A sender must not close its socket until
+ * the receiver has everything: closing right after the last send can lose the
+ * tail over ipc in libzmq 4.3.4 (its issue 4660), linger or not. */
+static inline void bench_mark_done (const char *epfile, int id)
+{
+    char path[4096];
+    snprintf (path, sizeof path, "%s.done.%d", epfile, id);
+    FILE *f = fopen (path, "w");
+    if (!f || fclose (f) != 0)
+        DIE ("cannot create %s: %s", path, strerror (errno));
+}
+
+/* Waits until parties 0 .. N-1 have called bench_mark_done on EPFILE (with no
+ * bound of its own: run.sh bounds every process with timeout(1)). */
+static inline void bench_wait_done (const char *epfile, int n)
+{
+    char path[4096];
+    for (int id = 0; id < n; id++) {
+        snprintf (path, sizeof path, "%s.done.%d", epfile, id);
+        while (access (path, F_OK) != 0)
+            usleep (1000);
+    }
+}
+
 /* A positive integer argument. */
 static inline long bench_arg_long (const char *s, const char *what)
 {
@@ -276,6 +307,7 @@ static inline int bench_pair_main (int argc, char **argv, bench_side binder,
         job.sock = bench_bind (ctx, binder.type, argv[2]);
         bench_publish_endpoints (argv[3], &job.sock, 1);
         binder.run (&job);
+        bench_mark_done (argv[3], 0);
     } else if (!strcmp (bench_mode, connecter.mode) && argc == 5) {
         char ep[1][BENCH_EP_MAX];
         job.size = bench_arg_long (argv[3], "SIZE");
@@ -283,6 +315,7 @@ static inline int bench_pair_main (int argc, char **argv, bench_side binder,
         bench_wait_endpoints (argv[2], ep, 1);
         job.sock = bench_connect (ctx, connecter.type, ep[0]);
         connecter.run (&job);
+        bench_wait_done (argv[2], 1);
     } else if (!strcmp (bench_mode, "inproc") && argc == 4) {
         const char *ep = "inproc://" BENCH_NAME;
         bench_job bjob;

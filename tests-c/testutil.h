@@ -508,8 +508,10 @@ typedef struct
 
 /* The reply a policy chooses.  Unset (NULL) fields take the well-formed
  * defaults: version "1.0", the request's id, status text "", user id "",
- * empty metadata.  extra_frame appends a seventh (empty) frame, which makes
- * the reply malformed; no_reply makes the handler not answer at all. */
+ * empty metadata.  extra_frame appends a seventh (empty) frame and
+ * omit_metadata leaves out the sixth, which make the reply malformed;
+ * no_reply makes the handler not answer at all (it then cannot take another
+ * request). */
 typedef struct
 {
     const char *version;
@@ -520,6 +522,7 @@ typedef struct
     const void *metadata;
     size_t metadata_size;
     int extra_frame;
+    int omit_metadata;
     int no_reply;
 } test_zap_reply_t;
 
@@ -591,8 +594,12 @@ static inline void *test_zap_thread_ (void *arg)
 
         test_zap_reply_t reply;
         memset (&reply, 0, sizeof reply);
-        reply.status_code = "200";
-        zap->policy (&req, &reply, zap->arg);
+        if (zap->policy)
+            zap->policy (&req, &reply, zap->arg);
+        else if (zap->arg)
+            reply = *(const test_zap_reply_t *) zap->arg;
+        if (!reply.status_code)
+            reply.status_code = "200";
 
         pthread_mutex_lock (&zap->lock);
         zap->last = req;
@@ -607,8 +614,10 @@ static inline void *test_zap_thread_ (void *arg)
           reply.status_code, reply.status_text ? reply.status_text : "",
           reply.user_id ? reply.user_id : ""};
         for (int i = 0; i < 5; i++)
-            SEND_STR (zap->handler, strings[i], ZMQ_SNDMORE);
-        test_send_bytes (zap->handler, reply.metadata, reply.metadata_size,
+            SEND_STR (zap->handler, strings[i],
+                      i < 4 || !reply.omit_metadata ? ZMQ_SNDMORE : 0);
+        if (!reply.omit_metadata)
+            test_send_bytes (zap->handler, reply.metadata, reply.metadata_size,
                          reply.extra_frame ? ZMQ_SNDMORE : 0);
         if (reply.extra_frame)
             test_send_bytes (zap->handler, "", 0, 0);
@@ -622,7 +631,8 @@ static inline void *test_zap_thread_ (void *arg)
 
 /* Binds a ZAP handler in ctx (at inproc://zeromq.zap.01, before returning,
  * so the next handshake finds it) and starts its thread, which answers each
- * request as policy decides. */
+ * request as policy decides (with policy NULL, arg is a test_zap_reply_t
+ * used for every reply; with both NULL, every reply is a plain 200). */
 static inline void test_zap_start (test_zap_t *zap, void *ctx,
                                    test_zap_policy_fn policy, void *arg)
 {

@@ -63,7 +63,7 @@ pub extern "C" fn zmq_strerror(errnum_: c_int) -> *const c_char {
 
 /// Capabilities this build really has; nothing is claimed before it works
 /// (libzmq's names: ipc, pgm, tipc, norm, curve, gssapi, draft).
-const CAPABILITIES: &[&str] = &["ipc"];
+const CAPABILITIES: &[&str] = &["ipc", "curve"];
 
 /// 1 if the library supports `capability_` ("ipc", "curve", ...), else 0.
 ///

@@ -122,6 +122,18 @@ struct CtxShared {
     sockets_closed: Condvar,
 }
 
+/// A context seen from its I/O threads: see [`Ctx::downgrade`].
+#[derive(Clone, Debug)]
+pub(crate) struct WeakCtx(std::sync::Weak<CtxShared>);
+
+impl WeakCtx {
+    /// The binder of an inproc name, while the context lives.
+    pub(crate) fn find_inproc(&self, name: &str) -> Option<InprocBinding> {
+        let shared = self.0.upgrade()?;
+        Ctx { shared }.find_inproc(name)
+    }
+}
+
 /// A context; cheap to clone (all clones are the same context).
 #[derive(Clone, Debug)]
 pub struct Ctx {
@@ -288,6 +300,12 @@ impl Ctx {
     /// The binder of an inproc name, if bound.
     pub(crate) fn find_inproc(&self, name: &str) -> Option<InprocBinding> {
         self.state().inproc.get(name).cloned()
+    }
+
+    /// A handle that does not keep the context alive (for I/O threads,
+    /// which the context owns).
+    pub(crate) fn downgrade(&self) -> WeakCtx {
+        WeakCtx(Arc::downgrade(&self.shared))
     }
 
     /// Records a connect to a name that is not bound yet.

@@ -31,7 +31,8 @@ use crate::transport::address::{
 use crate::transport::socks::SocksClient;
 use crate::zmtp::codec::{encode_frame, DecodeError, Decoder};
 use crate::zmtp::command::Command as ZmtpCommand;
-use crate::zmtp::handshake::{self, Handshake, Wire};
+use crate::zmtp::curve::Cipher;
+use crate::zmtp::handshake::{self, Handshake, HandshakeError, Wire};
 use crate::zmtp::v1::{self, V1Decoder};
 
 /// The frame decoder of the connection's ZMTP version.
@@ -103,6 +104,11 @@ pub(crate) struct SessionOptions {
     pub metadata: Vec<(String, Vec<u8>)>,
     /// `ZMQ_SOCKS_PROXY` (with its credentials): tcp connects go through it.
     pub socks: Option<SocksOptions>,
+    pub security: handshake::Security,
+    pub zap_domain: Vec<u8>,
+    pub zap_enforce_domain: bool,
+    /// For the ZAP handler, bound at `inproc://zeromq.zap.01`.
+    pub ctx: crate::ctx::WeakCtx,
     pub tcp: crate::sys::TcpTuning,
 }
 
@@ -312,7 +318,10 @@ impl Stream {
     fn peer_address(&self) -> Option<String> {
         match self {
             Stream::Tcp(s) => s.peer_addr().ok().map(|a| a.ip().to_string()),
-            Stream::Unix(_) => None,
+            // libzmq: the peer process's credentials.
+            Stream::Unix(s) => crate::sys::peer_cred(s)
+                .ok()
+                .map(|(pid, uid, gid)| format!("localhost:{uid}:{gid}:{pid}")),
         }
     }
 }
@@ -324,6 +333,11 @@ struct Engine {
     connecting: bool,
     /// The SOCKS proxy's handshake, before ZMTP's (`ZMQ_SOCKS_PROXY`).
     socks: Option<SocksClient>,
+    /// CURVE: every frame is boxed both ways.
+    cipher: Option<Cipher>,
+    /// The errno of the read that ended the connection (EPIPE for an
+    /// orderly close), for HANDSHAKE_FAILED_NO_DETAIL.
+    errno: i32,
     handshake: Option<Handshake>,
     decoder: FrameDecoder,
     /// The framing negotiated (ZMTP 3 until the handshake says otherwise).
@@ -389,6 +403,33 @@ impl ReqState {
 }
 
 impl Engine {
+    /// Appends a command frame to the output (boxed under CURVE).
+    fn put_command(&mut self, cmd: &ZmtpCommand) {
+        match &mut self.cipher {
+            Some(c) => c.encrypt(&cmd.to_msg(), &mut self.out),
+            None => cmd.encode(&mut self.out),
+        }
+    }
+
+    /// Appends a message frame to the output in the connection's framing.
+    fn put_msg(&mut self, msg: &Msg) {
+        match &mut self.cipher {
+            Some(c) => c.encrypt(msg, &mut self.out),
+            None => encode_wire(self.wire, &mut self.out, msg),
+        }
+    }
+
+    /// Writes what output it can without waiting: an ERROR command that
+    /// explains a failed handshake before the connection closes.
+    fn flush_best_effort(&mut self) {
+        while self.out_pos < self.out.len() {
+            match self.stream.write(&self.out[self.out_pos..]) {
+                Ok(n) if n > 0 => self.out_pos += n,
+                _ => break,
+            }
+        }
+    }
+
     /// Connected and past the handshake (a STREAM connection: reported
     /// ready).
     fn is_up(&self) -> bool {
@@ -406,6 +447,8 @@ impl Engine {
         Engine {
             endpoint,
             socks,
+            cipher: None,
+            errno: 0,
             stream,
             connecting,
             raw_ready: raw,
@@ -419,6 +462,8 @@ impl Engine {
                     socket_type: options.socket_type,
                     identity: options.routing_id.clone(),
                     metadata: options.metadata.clone(),
+                    security: options.security.clone(),
+                    null_zap: !options.zap_domain.is_empty(),
                 })
             }),
             decoder: if raw {
@@ -471,6 +516,21 @@ struct Session {
     timer_gen: u64,
     /// Completed handshakes (a connecter's later ones are reconnections).
     handshakes: u32,
+    /// The pipe to the ZAP handler while the handshake asks it, and the
+    /// frames of its reply so far.
+    zap: Option<Pipe>,
+    zap_reply: Vec<Msg>,
+}
+
+impl Session {
+    /// Drops the pipe to the ZAP handler, if any.
+    fn end_zap(&mut self) {
+        if let Some(mut pipe) = self.zap.take() {
+            pipe.close_write();
+            pipe.close_read();
+        }
+        self.zap_reply.clear();
+    }
 }
 
 struct ListenerObj {
@@ -519,9 +579,10 @@ enum Closed {
     /// The peer broke the protocol: the session ends for good (libzmq's
     /// `protocol_error`; no reconnection).
     Protocol,
-    /// The peer broke the handshake: as `Protocol`, reported to the monitor
-    /// with libzmq's `ZMQ_PROTOCOL_ERROR_*` code.
-    HandshakeProtocol(u32),
+    /// The handshake failed: as `Protocol`, reported to the monitor (a
+    /// protocol error with libzmq's `ZMQ_PROTOCOL_ERROR_*` code, or an
+    /// authentication failure with its ZAP status code).
+    Handshake(HandshakeError),
     /// The socket closed and everything was delivered.
     Finished,
 }
@@ -695,6 +756,8 @@ impl Reactor {
                         skip_out_rest: false,
                         timer_gen: first_gen,
                         handshakes: 0,
+                        zap: None,
+                        zap_reply: Vec::new(),
                     };
                     let key = self.objects.insert(Object::Session(Box::new(session)));
                     self.attach_engine(key, stream, false, endpoint, None);
@@ -754,6 +817,8 @@ impl Reactor {
             skip_out_rest: false,
             timer_gen: self.first_timer_gen(),
             handshakes: 0,
+            zap: None,
+            zap_reply: Vec::new(),
         };
         let token = self.objects.insert(Object::Session(Box::new(session)));
         if let Some(Object::Session(s)) = self.objects.get_mut(token) {
@@ -940,6 +1005,9 @@ impl Reactor {
         let Some(s) = self.session(token) else {
             return;
         };
+        if s.zap.as_ref().is_some_and(|z| z.id() == event.end) {
+            return self.zap_event(token, event);
+        }
         let delivering = s.delivering();
         let Some(pipe) = s.pipe.as_mut() else {
             return;
@@ -974,6 +1042,11 @@ impl Reactor {
         };
         match result {
             Ok(Progress::Running) => {
+                match self.start_zap(token) {
+                    Ok(true) => return self.drive(token),
+                    Ok(false) => {}
+                    Err(e) => return self.handshake_failed(token, e),
+                }
                 let Some(s) = self.session(token) else {
                     return;
                 };
@@ -1035,7 +1108,137 @@ impl Reactor {
         self.drive(token);
     }
 
-    fn handshake_done(&mut self, token: usize, peer: handshake::PeerInfo) {
+    // ---- ZAP (RFC 27) ---------------------------------------------------
+
+    /// Sends the handshake's ZAP request, if it has one, to the handler
+    /// bound at `inproc://zeromq.zap.01` over a pipe of this session's own.
+    /// Returns whether the handshake moved on without a handler.
+    fn start_zap(&mut self, token: usize) -> Result<bool, HandshakeError> {
+        let io = self.shared.clone();
+        let Some(s) = self.session(token) else {
+            return Ok(false);
+        };
+        let Some(engine) = s.engine.as_mut() else {
+            return Ok(false);
+        };
+        let Some(req) = engine.handshake.as_mut().and_then(Handshake::take_zap_request) else {
+            return Ok(false);
+        };
+        let o = &s.spec.options;
+        if req.mechanism == b"CURVE" && o.zap_enforce_domain && o.zap_domain.is_empty() {
+            // libzmq's CURVE skips ZAP when enforcing with no domain.
+            let hs = engine.handshake.as_mut().expect("asked above");
+            hs.zap_unavailable(false)?;
+            return Ok(true);
+        }
+        let Some(handler) = o.ctx.find_inproc("zeromq.zap.01") else {
+            let hs = engine.handshake.as_mut().expect("asked above");
+            hs.zap_unavailable(o.zap_enforce_domain)?;
+            return Ok(true);
+        };
+        let (mut mine, theirs) = Pipe::pair([0, 0]);
+        mine.set_waker(Arc::new(SessionWaker { io, token }));
+        if handler.socket_type.recv_routing_id() {
+            let mut id = Msg::new();
+            id.set_flags(flags::ROUTING_ID);
+            let _ = mine.write(id);
+        }
+        let address = engine.stream.peer_address().unwrap_or_default();
+        for frame in handshake::zap_request_frames(&req, &o.zap_domain, &address, &o.routing_id) {
+            let _ = mine.write(frame);
+        }
+        mine.flush();
+        // A read that finds nothing arms the reply's wake-up; nothing can be
+        // there yet, as the handler does not have the pipe before the next
+        // line.
+        let early = mine.read();
+        debug_assert!(early.is_none());
+        handler.mailbox.0.send(Command::Attach(theirs));
+        s.zap = Some(mine);
+        s.zap_reply.clear();
+        Ok(false)
+    }
+
+    /// The ZAP handler's pipe moved: once its whole reply is in, the
+    /// handshake goes on or fails.
+    fn zap_event(&mut self, token: usize, event: PipeEvent) {
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        let Some(zap) = s.zap.as_mut() else {
+            return;
+        };
+        match event.kind {
+            PipeEventKind::ActivateRead => zap.activate_read(),
+            PipeEventKind::ActivateWrite => {
+                zap.activate_write();
+            }
+        }
+        let mut complete = false;
+        while let Some(frame) = zap.read() {
+            let more = frame.more();
+            if frame.flags() & flags::ROUTING_ID == 0 {
+                s.zap_reply.push(frame);
+            }
+            if !more {
+                complete = true;
+                break;
+            }
+        }
+        if !complete {
+            if zap.is_peer_closed() {
+                // The handler went away without answering.
+                s.end_zap();
+                return self.handshake_failed(token, HandshakeError::Zap(0x2000_0000));
+            }
+            return;
+        }
+        let frames = std::mem::take(&mut s.zap_reply);
+        s.end_zap();
+        let Some(hs) = s.engine.as_mut().and_then(|e| e.handshake.as_mut()) else {
+            return;
+        };
+        match handshake::parse_zap_reply(&frames).and_then(|reply| hs.zap_reply(reply)) {
+            Ok(()) => self.drive(token),
+            Err(e) => self.handshake_failed(token, e),
+        }
+    }
+
+    /// A NULL handshake held by ZAP: reported now; the connection stays
+    /// until the handshake timer ends it (libzmq).
+    fn handshake_stalled(&mut self, token: usize, auth: Option<u32>) {
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        let Some(engine) = s.engine.as_ref() else {
+            return;
+        };
+        let (ev, value) = match auth {
+            Some(code) => (event::HANDSHAKE_FAILED_AUTH, u64::from(code)),
+            None => (event::HANDSHAKE_FAILED_NO_DETAIL, libc::EFAULT as u64),
+        };
+        s.spec.monitor.event(ev, value, &engine.endpoint);
+    }
+
+    /// Ends a connection whose handshake failed, after a last try at
+    /// sending what the handshake had to say (an ERROR command).
+    fn handshake_failed(&mut self, token: usize, e: HandshakeError) {
+        if let HandshakeError::Stalled { auth } = e {
+            return self.handshake_stalled(token, auth);
+        }
+        let Some(s) = self.session(token) else {
+            return;
+        };
+        if let Some(engine) = s.engine.as_mut() {
+            if let Some(hs) = engine.handshake.as_mut() {
+                hs.take_output(&mut engine.out);
+            }
+            engine.flush_best_effort();
+        }
+        self.engine_closed(token, Closed::Handshake(e));
+    }
+
+    fn handshake_done(&mut self, token: usize, mut peer: handshake::PeerInfo) {
         let io = self.shared.clone();
         let Some(s) = self.session(token) else {
             return;
@@ -1046,6 +1249,7 @@ impl Reactor {
             .monitor
             .event(event::HANDSHAKE_SUCCEEDED, 0, &engine.endpoint);
         engine.wire = peer.wire;
+        engine.cipher = peer.cipher.take();
         engine.sub_commands = peer.wire == Wire::V3 && peer.minor >= 1;
         let heartbeat_ivl = s.spec.options.heartbeat_ivl;
         if peer.wire == Wire::V3 && heartbeat_ivl > 0 {
@@ -1118,6 +1322,7 @@ impl Reactor {
         let Some(Object::Session(s)) = self.objects.get_mut(token) else {
             return;
         };
+        s.end_zap();
         let mut was_up = false;
         if let Some(mut engine) = s.engine.take() {
             was_up = engine.is_up();
@@ -1125,13 +1330,30 @@ impl Reactor {
             if !engine.connecting && !matches!(how, Closed::Finished) {
                 let monitor = &s.spec.monitor;
                 let ep = &engine.endpoint;
-                if engine.handshake.is_some() {
-                    match how {
-                        Closed::HandshakeProtocol(code) => {
-                            monitor.event(event::HANDSHAKE_FAILED_PROTOCOL, code as u64, ep)
+                // A MESSAGE that fails to open is reported as a handshake
+                // failure too, as libzmq does.
+                if engine.handshake.is_some() || matches!(how, Closed::Handshake(_)) {
+                    match &how {
+                        Closed::Handshake(HandshakeError::Auth(code)) => {
+                            monitor.event(event::HANDSHAKE_FAILED_AUTH, u64::from(*code), ep)
                         }
+                        Closed::Handshake(HandshakeError::NoZapHandler) => monitor.event(
+                            event::HANDSHAKE_FAILED_NO_DETAIL,
+                            libc::EFAULT as u64,
+                            ep,
+                        ),
+                        Closed::Handshake(e) => monitor.event(
+                            event::HANDSHAKE_FAILED_PROTOCOL,
+                            u64::from(e.protocol_error_code()),
+                            ep,
+                        ),
                         Closed::Protocol => {}
-                        _ => monitor.event(event::HANDSHAKE_FAILED_NO_DETAIL, 0, ep),
+                        _ if engine.handshake.as_ref().is_some_and(Handshake::refused) => {}
+                        _ => monitor.event(
+                            event::HANDSHAKE_FAILED_NO_DETAIL,
+                            engine.errno as u64,
+                            ep,
+                        ),
                     }
                 }
                 let fd = engine.stream.raw_fd() as u64;
@@ -1158,7 +1380,7 @@ impl Reactor {
         s.timer_gen += 1;
         let finished = matches!(
             how,
-            Closed::Finished | Closed::Protocol | Closed::HandshakeProtocol(_)
+            Closed::Finished | Closed::Protocol | Closed::Handshake(_)
         ) || (s.closing && matches!(s.kind, SessionKind::Accepted));
         if s.closing && !finished {
             // Lingering: keep trying to deliver until the linger expires.
@@ -1234,6 +1456,7 @@ impl Reactor {
             pipe.close_write();
             pipe.close_read();
         }
+        s.end_zap();
     }
 
     fn end_endpoint(&mut self, id: u64) {
@@ -1297,6 +1520,7 @@ impl Session {
                 properties: Vec::new(),
                 minor: 0,
                 wire: Wire::Raw,
+                cipher: None,
             }));
         }
         // Input first: the handshake may complete.
@@ -1316,6 +1540,13 @@ impl Session {
             let engine = self.engine.as_mut().expect("checked by pump");
             if engine.pending_in.is_some() {
                 return Ok(None); // stalled until the socket reads
+            }
+            if engine
+                .handshake
+                .as_ref()
+                .is_some_and(Handshake::waiting_for_zap)
+            {
+                return Ok(None); // the rest waits for the ZAP handler
             }
             let pipe = self.pipe.as_mut().filter(|_| engine.handshake.is_none());
             if let Some(pipe) = pipe {
@@ -1345,6 +1576,7 @@ impl Session {
             match engine.stream.read(&mut engine.inbuf) {
                 Ok(0) => {
                     engine.inbuf.clear();
+                    engine.errno = libc::EPIPE;
                     return Err(Closed::Dropped);
                 }
                 Ok(n) => {
@@ -1356,8 +1588,9 @@ impl Session {
                     return Ok(None);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => engine.inbuf.clear(),
-                Err(_) => {
+                Err(e) => {
                     engine.inbuf.clear();
+                    engine.errno = e.raw_os_error().unwrap_or(0);
                     return Err(Closed::Dropped);
                 }
             }
@@ -1380,13 +1613,17 @@ impl Session {
             engine.socks = None;
         }
         if let Some(hs) = engine.handshake.as_mut() {
-            let used = hs
-                .handle_input(&engine.inbuf[engine.in_pos..])
-                .map_err(|e| Closed::HandshakeProtocol(e.protocol_error_code()))?;
-            engine.in_pos += used;
+            let result = hs.handle_input(&engine.inbuf[engine.in_pos..]);
             hs.take_output(&mut engine.out);
-            if let Some(peer) = hs.peer() {
-                let peer = peer.clone();
+            let used = match result {
+                Ok(used) => used,
+                Err(e) => {
+                    engine.flush_best_effort();
+                    return Err(Closed::Handshake(e));
+                }
+            };
+            engine.in_pos += used;
+            if let Some(peer) = hs.take_peer() {
                 engine.handshake = None;
                 return Ok(Some(peer));
             }
@@ -1437,11 +1674,10 @@ impl Session {
             // Between frames, never inside one.
             engine.ping_due = false;
             let ttl = (self.spec.options.heartbeat_ttl / 100) as u16;
-            ZmtpCommand::Ping {
+            engine.put_command(&ZmtpCommand::Ping {
                 ttl,
                 context: Vec::new(),
-            }
-            .encode(&mut engine.out);
+            });
         }
         while engine.out.len() - engine.out_pos < WRITE_BATCH {
             let Some(msg) = pipe.read() else {
@@ -1460,17 +1696,17 @@ impl Session {
                     } else {
                         ZmtpCommand::Cancel(topic)
                     };
-                    cmd.encode(&mut engine.out);
+                    engine.put_command(&cmd);
                     continue;
                 }
             }
-            if msg.size() >= DIRECT_BODY {
+            if msg.size() >= DIRECT_BODY && engine.cipher.is_none() {
                 // Header now; the body goes out from the message itself.
                 encode_header_wire(engine.wire, &mut engine.out, &msg);
                 engine.out_body = Some((msg, 0));
                 break;
             }
-            encode_wire(engine.wire, &mut engine.out, &msg);
+            engine.put_msg(&msg);
         }
         if pipe.is_in_closed() {
             self.closing = true;
@@ -1534,6 +1770,9 @@ fn deliver(
     socket_type: SocketType,
     mut frame: Msg,
 ) -> Result<bool, Closed> {
+    if let Some(cipher) = engine.cipher.as_mut() {
+        frame = cipher.decrypt(&frame).map_err(Closed::Handshake)?;
+    }
     if frame.flags() & flags::COMMAND != 0 {
         if engine.wire != Wire::V3 {
             return Err(Closed::Protocol);
@@ -1543,7 +1782,7 @@ fn deliver(
                 if ttl > 0 && engine.ttl_armed.is_none() {
                     engine.ttl_pending = Some(u64::from(ttl) * 100);
                 }
-                ZmtpCommand::Pong(context).encode(&mut engine.out);
+                engine.put_command(&ZmtpCommand::Pong(context));
             }
             Ok(ZmtpCommand::Error(_)) | Err(_) => return Err(Closed::Protocol),
             // ZMTP 3.1 subscriptions reach the socket as RFC 29 messages.

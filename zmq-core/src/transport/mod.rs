@@ -14,6 +14,8 @@ use crate::ctx::{InprocBinding, PendingConnect};
 use crate::error::{Error, Result};
 use crate::io::thread::{IoCmd, IoShared, ListenerKind, SessionOptions, SessionSpec, Target};
 use crate::msg::{flags, Msg};
+use crate::options::Mechanism;
+use crate::zmtp::handshake::Security;
 use crate::pipe::Pipe;
 use crate::socket::{Command, Socket};
 use address::{
@@ -130,6 +132,23 @@ fn session_spec(socket: &Socket, endpoint_id: u64, endpoint: String) -> SessionS
             connect_timeout: o.connect_timeout,
             ipv6: o.ipv6,
             metadata: o.app_metadata.clone(),
+            security: match o.mechanism {
+                Mechanism::Null => Security::Null,
+                Mechanism::Plain => Security::Plain {
+                    server: o.as_server,
+                    username: o.plain_username.clone(),
+                    password: o.plain_password.clone(),
+                },
+                Mechanism::Curve => Security::Curve {
+                    server: o.as_server,
+                    public: o.curve_public_key,
+                    secret: o.curve_secret_key,
+                    server_key: o.curve_server_key,
+                },
+            },
+            zap_domain: o.zap_domain.clone(),
+            zap_enforce_domain: o.zap_enforce_domain,
+            ctx: socket.ctx().downgrade(),
             socks: (!o.socks_proxy.is_empty()).then(|| crate::io::thread::SocksOptions {
                 proxy: String::from_utf8_lossy(&o.socks_proxy).into_owned(),
                 username: o.socks_username.clone(),

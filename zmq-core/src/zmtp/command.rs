@@ -98,12 +98,7 @@ impl Command {
         match self {
             Command::Ready(props) => {
                 name(b"READY");
-                for (k, v) in props {
-                    out.push(k.len() as u8);
-                    out.extend_from_slice(k.as_bytes());
-                    out.extend_from_slice(&(v.len() as u32).to_be_bytes());
-                    out.extend_from_slice(v);
-                }
+                encode_properties(props, out);
             }
             Command::Error(reason) => {
                 name(b"ERROR");
@@ -133,9 +128,19 @@ impl Command {
     }
 }
 
+/// Appends `props` in the metadata encoding of [`parse_properties`].
+pub fn encode_properties(props: &[(String, Vec<u8>)], out: &mut Vec<u8>) {
+    for (k, v) in props {
+        out.push(k.len() as u8);
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(&(v.len() as u32).to_be_bytes());
+        out.extend_from_slice(v);
+    }
+}
+
 /// "metadata = *property; property = name value; name = OCTET 1*255name-char;
 /// value = 4OCTET *OCTET" (RFC 23). Names are case-insensitive ASCII.
-fn parse_properties(mut data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Malformed> {
+pub fn parse_properties(mut data: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Malformed> {
     let mut props = Vec::new();
     while !data.is_empty() {
         let (&n, rest) = data.split_first().ok_or(Malformed)?;

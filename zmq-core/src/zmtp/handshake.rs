@@ -1,6 +1,8 @@
-//! The ZMTP 3 handshake: greeting and the NULL security mechanism.
+//! The ZMTP 3 handshake: greeting, then the NULL, PLAIN or CURVE security
+//! mechanism, with the ZAP handler consulted where libzmq consults it.
 //!
-//! libzmq: src/zmtp_engine.cpp (`handshake`), src/null_mechanism.cpp. The
+//! libzmq: src/zmtp_engine.cpp (`handshake`), src/null_mechanism.cpp,
+//! plain_client.cpp, plain_server.cpp (CURVE: [`super::curve`]). The
 //! greeting goes out in libzmq's order so that old peers can be recognised:
 //! first the 10-byte signature, then the major version once the peer's
 //! signature has arrived, then the rest once the peer's version is known.
@@ -11,7 +13,8 @@
 use crate::msg::Msg;
 use crate::socket::SocketType;
 use crate::zmtp::codec::{encode_frame, DecodeError, Decoder};
-use crate::zmtp::command::Command;
+use crate::zmtp::command::{parse_properties, Command};
+use crate::zmtp::curve::{self, Cipher};
 use crate::zmtp::v1::{self, V1Decoder};
 
 /// The framing a connection uses once the handshake is over.
@@ -41,10 +44,58 @@ pub struct Config {
     pub identity: Vec<u8>,
     /// Application metadata (`ZMQ_METADATA`, `X-` properties).
     pub metadata: Vec<(String, Vec<u8>)>,
+    pub security: Security,
+    /// NULL asks the ZAP handler too (libzmq: when `ZMQ_ZAP_DOMAIN` is set).
+    pub null_zap: bool,
+}
+
+/// The security mechanism and this side's part in it.
+#[derive(Clone, Debug)]
+pub enum Security {
+    Null,
+    Plain {
+        server: bool,
+        username: Vec<u8>,
+        password: Vec<u8>,
+    },
+    Curve {
+        server: bool,
+        public: [u8; 32],
+        secret: [u8; 32],
+        /// The server's public key (clients).
+        server_key: [u8; 32],
+    },
+}
+
+impl Security {
+    fn name(&self) -> &'static [u8] {
+        match self {
+            Security::Null => b"NULL",
+            Security::Plain { .. } => b"PLAIN",
+            Security::Curve { .. } => b"CURVE",
+        }
+    }
+}
+
+/// What the ZAP handler is to be asked (RFC 27): the session adds the
+/// domain, the peer's address and the routing id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZapRequest {
+    pub mechanism: &'static [u8],
+    pub credentials: Vec<Vec<u8>>,
+}
+
+/// The ZAP handler's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZapReply {
+    /// "200", "300", "400" or "500".
+    pub status: [u8; 3],
+    pub user_id: Vec<u8>,
+    pub metadata: Vec<(String, Vec<u8>)>,
 }
 
 /// What the peer told us.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct PeerInfo {
     /// The peer's type (unknown for ZMTP 1.0 peers).
     pub socket_type: Option<SocketType>,
@@ -56,6 +107,8 @@ pub struct PeerInfo {
     pub minor: u8,
     /// The framing to use from now on.
     pub wire: Wire,
+    /// CURVE's encryption of every frame from now on.
+    pub cipher: Option<Cipher>,
 }
 
 /// Why a handshake failed; the libzmq protocol error code goes to monitors.
@@ -69,8 +122,32 @@ pub enum HandshakeError {
     UnexpectedCommand,
     /// The peer's metadata is unacceptable (an incompatible socket type).
     InvalidMetadata,
-    /// The peer sent ERROR.
+    /// The peer sent ERROR (with no ZAP status code in it).
     PeerError(Vec<u8>),
+    /// A nonce that did not rise.
+    InvalidSequence,
+    /// A CURVE vouch that does not match the connection.
+    KeyExchange,
+    MalformedHello,
+    MalformedWelcome,
+    MalformedInitiate,
+    MalformedReady,
+    /// A box that does not open.
+    Crypto,
+    /// Authentication refused, with the ZAP status code (ours, or the
+    /// peer's in its ERROR): a HANDSHAKE_FAILED_AUTH event, not a protocol
+    /// error.
+    Auth(u32),
+    /// A ZAP reply that breaks RFC 27, with libzmq's
+    /// `ZMQ_PROTOCOL_ERROR_ZAP_*` code.
+    Zap(u32),
+    /// A ZAP handler is required and there is none (libzmq: EFAULT, a
+    /// HANDSHAKE_FAILED_NO_DETAIL event).
+    NoZapHandler,
+    /// NULL's handshake stops without closing, until the handshake timer
+    /// ends it: ZAP said 300 (a HANDSHAKE_FAILED_AUTH event), or a required
+    /// handler is missing (`None`: HANDSHAKE_FAILED_NO_DETAIL, EFAULT).
+    Stalled { auth: Option<u32> },
 }
 
 impl HandshakeError {
@@ -78,18 +155,66 @@ impl HandshakeError {
     pub fn protocol_error_code(&self) -> u32 {
         match self {
             HandshakeError::MechanismMismatch => 0x1100_0002,
+            HandshakeError::Crypto => 0x1100_0001,
             HandshakeError::Malformed => 0x1000_0011,
             HandshakeError::UnexpectedCommand => 0x1000_0001,
-            HandshakeError::InvalidMetadata => 0x1000_0018,
+            HandshakeError::InvalidSequence => 0x1000_0002,
+            HandshakeError::KeyExchange => 0x1000_0003,
+            HandshakeError::MalformedHello => 0x1000_0013,
+            HandshakeError::MalformedInitiate => 0x1000_0014,
             HandshakeError::PeerError(_) => 0x1000_0015,
+            HandshakeError::MalformedReady => 0x1000_0016,
+            HandshakeError::MalformedWelcome => 0x1000_0017,
+            HandshakeError::InvalidMetadata => 0x1000_0018,
+            HandshakeError::Zap(code) | HandshakeError::Auth(code) => *code,
+            HandshakeError::NoZapHandler | HandshakeError::Stalled { .. } => 0,
         }
     }
 }
 
+/// Where the security mechanism is.
+enum Mech {
+    /// NULL: READY both ways (ours after ZAP, if asked).
+    Null {
+        ready_sent: bool,
+        peer_ready: Option<Vec<(String, Vec<u8>)>>,
+    },
+    PlainClient {
+        welcomed: bool,
+    },
+    PlainServer {
+        step: PlainServerStep,
+    },
+    CurveClient(Box<curve::Client>),
+    CurveServer(Box<curve::Server>),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PlainServerStep {
+    Hello,
+    Zap,
+    Initiate,
+}
+
+/// The handshake's dealings with the ZAP handler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ZapState {
+    Idle,
+    /// A request for the session to send.
+    Asking(ZapRequest),
+    /// Sent; input waits for the reply.
+    Waiting,
+    Answered,
+    /// NULL held by ZAP for good: input waits until the connection ends.
+    /// `refused`: by a 300 reply (libzmq then counts the handshake as
+    /// failed, not as still going).
+    Stalled { refused: bool },
+}
+
 enum Phase {
     Greeting,
-    /// Greetings exchanged; waiting for the peer's READY.
-    Ready(Decoder),
+    /// Greetings exchanged; the mechanism's commands.
+    Commands(Decoder),
     /// A ZMTP 1.0/2.0 peer: waiting for its identity, its first frame.
     Legacy(Wire, LegacyDecoder),
     Done(PeerInfo),
@@ -120,6 +245,10 @@ pub struct Handshake {
     /// Bytes in the peer's greeting, once its revision is known.
     greeting_len: usize,
     phase: Phase,
+    mech: Option<Mech>,
+    zap: ZapState,
+    /// The User-Id and metadata the ZAP handler gave.
+    zap_properties: Vec<(String, Vec<u8>)>,
 }
 
 impl Handshake {
@@ -140,6 +269,100 @@ impl Handshake {
             sent_rest: false,
             greeting_len: GREETING_LEN,
             phase: Phase::Greeting,
+            mech: None,
+            zap: ZapState::Idle,
+            zap_properties: Vec::new(),
+        }
+    }
+
+    /// A request for the ZAP handler, once the mechanism needs one: the
+    /// session sends it and answers with [`Handshake::zap_reply`] or, with
+    /// no handler, [`Handshake::zap_unavailable`]. Input waits meanwhile.
+    pub fn take_zap_request(&mut self) -> Option<ZapRequest> {
+        if !matches!(self.zap, ZapState::Asking(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut self.zap, ZapState::Waiting) {
+            ZapState::Asking(req) => Some(req),
+            _ => None,
+        }
+    }
+
+    /// Whether input must wait for the ZAP handler.
+    pub fn waiting_for_zap(&self) -> bool {
+        matches!(
+            self.zap,
+            ZapState::Asking(_) | ZapState::Waiting | ZapState::Stalled { .. }
+        )
+    }
+
+    /// Whether ZAP refused the peer with a temporary failure and the
+    /// connection is only waiting to be closed.
+    pub fn refused(&self) -> bool {
+        self.zap == ZapState::Stalled { refused: true }
+    }
+
+    /// There is no ZAP handler: CURVE and NULL go on without one unless
+    /// `enforce` (`ZMQ_ZAP_ENFORCE_DOMAIN`); PLAIN cannot (libzmq).
+    pub fn zap_unavailable(&mut self, enforce: bool) -> Result<(), HandshakeError> {
+        self.zap = ZapState::Answered;
+        let null = matches!(self.mech, Some(Mech::Null { .. }));
+        if enforce && null {
+            self.zap = ZapState::Stalled { refused: false };
+            return Err(HandshakeError::Stalled { auth: None });
+        }
+        if enforce || matches!(self.mech, Some(Mech::PlainServer { .. })) {
+            return Err(HandshakeError::NoZapHandler);
+        }
+        self.zap_allowed()
+    }
+
+    /// The ZAP handler answered: 200 lets the peer in, with its user id
+    /// and metadata; anything else sends ERROR with the status code and
+    /// fails.
+    pub fn zap_reply(&mut self, reply: ZapReply) -> Result<(), HandshakeError> {
+        self.zap = ZapState::Answered;
+        if &reply.status != b"200" {
+            let code = (reply.status[0] - b'0') as u32 * 100;
+            if code == 300 {
+                // A temporary failure sends no ERROR: NULL holds the
+                // connection, PLAIN and CURVE drop it (libzmq).
+                if matches!(self.mech, Some(Mech::Null { .. })) {
+                    self.zap = ZapState::Stalled { refused: true };
+                    return Err(HandshakeError::Stalled { auth: Some(300) });
+                }
+            } else {
+                Command::Error(reply.status.to_vec()).encode(&mut self.out);
+            }
+            return Err(HandshakeError::Auth(code));
+        }
+        // Even an empty user id is a property (libzmq).
+        self.zap_properties
+            .push(("User-Id".to_owned(), reply.user_id));
+        self.zap_properties.extend(reply.metadata);
+        self.zap_allowed()
+    }
+
+    /// The peer may in: the step the mechanism held back for ZAP.
+    fn zap_allowed(&mut self) -> Result<(), HandshakeError> {
+        let props = self.our_properties();
+        match self.mech.as_mut() {
+            Some(Mech::Null { ready_sent, .. }) => {
+                *ready_sent = true;
+                Command::Ready(props).encode(&mut self.out);
+                self.maybe_finish_null()
+            }
+            Some(Mech::PlainServer { step }) => {
+                *step = PlainServerStep::Initiate;
+                self.out.extend_from_slice(b"\x04\x08\x07WELCOME");
+                Ok(())
+            }
+            Some(Mech::CurveServer(server)) => {
+                let cipher = server.ready(&props, &mut self.out);
+                let peer_props = std::mem::take(&mut server.properties);
+                self.finish(peer_props, Some(cipher))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -166,6 +389,9 @@ impl Handshake {
     pub fn handle_input(&mut self, data: &[u8]) -> Result<usize, HandshakeError> {
         let mut used = 0;
         loop {
+            if matches!(self.phase, Phase::Commands(_)) && self.waiting_for_zap() {
+                return Ok(used);
+            }
             match &mut self.phase {
                 Phase::Done(_) => return Ok(used),
                 Phase::Greeting => {
@@ -203,11 +429,11 @@ impl Handshake {
                         self.phase = Phase::Legacy(wire, legacy_decoder(wire));
                         continue;
                     }
-                    if self.greeting[MECHANISM] != *mechanism_field(b"NULL") {
+                    if self.greeting[MECHANISM] != mechanism_field(self.config.security.name()) {
                         return Err(HandshakeError::MechanismMismatch);
                     }
-                    self.send_ready();
-                    self.phase = Phase::Ready(Decoder::new(64 * 1024));
+                    self.phase = Phase::Commands(Decoder::new(64 * 1024));
+                    self.start_mechanism();
                 }
                 Phase::Legacy(wire, decoder) => {
                     let wire = *wire;
@@ -229,9 +455,10 @@ impl Handshake {
                         properties: Vec::new(),
                         minor: 0,
                         wire,
+                        cipher: None,
                     });
                 }
-                Phase::Ready(decoder) => {
+                Phase::Commands(decoder) => {
                     let (n, frame) = decoder
                         .decode(&data[used..])
                         .map_err(|DecodeError::TooLarge| HandshakeError::Malformed)?;
@@ -242,8 +469,7 @@ impl Handshake {
                     if frame.flags() & crate::msg::flags::COMMAND == 0 {
                         return Err(HandshakeError::UnexpectedCommand);
                     }
-                    let peer = self.process_command(frame.data())?;
-                    self.phase = Phase::Done(peer);
+                    self.process_command(frame.data())?;
                 }
             }
         }
@@ -258,6 +484,9 @@ impl Handshake {
         let unversioned = (self.received >= 1 && self.greeting[0] != 0xFF)
             || (self.received >= SIGNATURE_LEN && self.greeting[9] & 0x01 == 0);
         if unversioned {
+            if !self.legacy_allowed() {
+                return Err(HandshakeError::MechanismMismatch);
+            }
             self.out.extend_from_slice(&self.config.identity);
             let mut decoder = V1Decoder::new(64 * 1024);
             let (_, frame) = decoder
@@ -270,6 +499,7 @@ impl Handshake {
                     properties: Vec::new(),
                     minor: 0,
                     wire: Wire::V1,
+                    cipher: None,
                 }),
                 None => Phase::Legacy(Wire::V1, LegacyDecoder::V1(decoder)),
             };
@@ -282,19 +512,31 @@ impl Handshake {
         if self.received > SIGNATURE_LEN && !self.sent_rest {
             let revision = self.greeting[10];
             if revision < 3 {
+                if !self.legacy_allowed() {
+                    return Err(HandshakeError::MechanismMismatch);
+                }
                 // ZMTP 1.0 (revision 0) or 2.0 (revision 1): our socket
                 // type completes a 12-byte greeting.
                 self.out.push(self.config.socket_type as i32 as u8);
                 self.greeting_len = 12;
             } else {
                 self.out.push(1); // ZMTP 3.1
-                self.out.extend_from_slice(mechanism_field(b"NULL"));
-                self.out.push(0); // as-server: not with NULL
+                let security = &self.config.security;
+                self.out
+                    .extend_from_slice(&mechanism_field(security.name()));
+                // as-server: libzmq 4.3 always sends 0 and never reads it.
+                self.out.push(0);
                 self.out.extend_from_slice(&[0u8; 31]);
             }
             self.sent_rest = true;
         }
         Ok(None)
+    }
+
+    /// ZMTP 1.0 and 2.0 peers have no security: libzmq refuses them when a
+    /// mechanism or ZAP is in use.
+    fn legacy_allowed(&self) -> bool {
+        matches!(self.config.security, Security::Null) && !self.config.null_zap
     }
 
     /// Sends our routing id as the first frame, in the peer's framing.
@@ -306,7 +548,8 @@ impl Handshake {
         }
     }
 
-    fn send_ready(&mut self) {
+    /// The properties our READY (or INITIATE) carries.
+    fn our_properties(&self) -> Vec<(String, Vec<u8>)> {
         let mut props = vec![(
             "Socket-Type".to_owned(),
             self.config.socket_type.name().as_bytes().to_vec(),
@@ -318,37 +561,288 @@ impl Handshake {
             props.push(("Identity".to_owned(), self.config.identity.clone()));
         }
         props.extend(self.config.metadata.iter().cloned());
-        Command::Ready(props).encode(&mut self.out);
+        props
     }
 
-    fn process_command(&mut self, body: &[u8]) -> Result<PeerInfo, HandshakeError> {
-        match Command::load(body).map_err(|_| HandshakeError::Malformed)? {
-            Command::Ready(props) => {
-                let ty = props
-                    .iter()
-                    .find(|(k, _)| k == "Socket-Type")
-                    .and_then(|(_, v)| SocketType::from_name(v))
-                    .ok_or(HandshakeError::InvalidMetadata)?;
-                if !self.config.socket_type.compatible_with(ty) {
-                    return Err(HandshakeError::InvalidMetadata);
+    /// Greetings are exchanged: the mechanism's first move.
+    fn start_mechanism(&mut self) {
+        let mech = match self.config.security.clone() {
+            Security::Null => {
+                if self.config.null_zap {
+                    self.zap = ZapState::Asking(ZapRequest {
+                        mechanism: b"NULL",
+                        credentials: Vec::new(),
+                    });
+                } else {
+                    let props = self.our_properties();
+                    Command::Ready(props).encode(&mut self.out);
                 }
-                let identity = props
-                    .iter()
-                    .find(|(k, _)| k == "Identity")
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default();
-                Ok(PeerInfo {
-                    socket_type: Some(ty),
-                    identity,
-                    properties: props,
-                    minor: self.greeting[11],
-                    wire: Wire::V3,
-                })
+                Mech::Null {
+                    ready_sent: !self.config.null_zap,
+                    peer_ready: None,
+                }
             }
-            Command::Error(reason) => Err(HandshakeError::PeerError(reason)),
-            _ => Err(HandshakeError::UnexpectedCommand),
+            Security::Plain {
+                server: false,
+                username,
+                password,
+            } => {
+                // HELLO: the username and password, each after its length.
+                let mut body = b"\x05HELLO".to_vec();
+                body.push(username.len() as u8);
+                body.extend_from_slice(&username);
+                body.push(password.len() as u8);
+                body.extend_from_slice(&password);
+                crate::zmtp::codec::encode_header(&mut self.out, body.len(), false, true);
+                self.out.extend_from_slice(&body);
+                Mech::PlainClient { welcomed: false }
+            }
+            Security::Plain { server: true, .. } => Mech::PlainServer {
+                step: PlainServerStep::Hello,
+            },
+            Security::Curve {
+                server: false,
+                public,
+                secret,
+                server_key,
+            } => Mech::CurveClient(Box::new(curve::Client::start(
+                public,
+                secret,
+                server_key,
+                &mut self.out,
+            ))),
+            Security::Curve {
+                server: true,
+                public,
+                secret,
+                ..
+            } => Mech::CurveServer(Box::new(curve::Server::new(public, secret))),
+        };
+        self.mech = Some(mech);
+    }
+
+    /// One command from the peer during the handshake.
+    fn process_command(&mut self, body: &[u8]) -> Result<(), HandshakeError> {
+        if let Ok(Command::Error(reason)) = Command::load(body) {
+            return Err(error_reason(reason));
+        }
+        let props = self.our_properties();
+        match self.mech.as_mut().expect("started after the greeting") {
+            Mech::Null {
+                peer_ready: peer @ None,
+                ..
+            } => match Command::load(body).map_err(|_| HandshakeError::Malformed)? {
+                Command::Ready(p) => {
+                    *peer = Some(p);
+                    self.maybe_finish_null()
+                }
+                _ => Err(HandshakeError::UnexpectedCommand),
+            },
+            Mech::Null { .. } => Err(HandshakeError::UnexpectedCommand),
+            Mech::PlainClient { welcomed } => {
+                if !*welcomed {
+                    if body != b"\x07WELCOME" {
+                        return Err(if body.starts_with(b"\x07WELCOME") {
+                            HandshakeError::MalformedWelcome
+                        } else {
+                            HandshakeError::UnexpectedCommand
+                        });
+                    }
+                    *welcomed = true;
+                    // INITIATE: our metadata.
+                    let mut initiate = b"\x08INITIATE".to_vec();
+                    crate::zmtp::command::encode_properties(&props, &mut initiate);
+                    crate::zmtp::codec::encode_header(&mut self.out, initiate.len(), false, true);
+                    self.out.extend_from_slice(&initiate);
+                    return Ok(());
+                }
+                match Command::load(body).map_err(|_| HandshakeError::MalformedReady)? {
+                    Command::Ready(p) => self.finish(p, None),
+                    _ => Err(HandshakeError::UnexpectedCommand),
+                }
+            }
+            Mech::PlainServer { step } => match *step {
+                PlainServerStep::Hello => {
+                    let hello = body
+                        .strip_prefix(b"\x05HELLO")
+                        .ok_or(HandshakeError::UnexpectedCommand)?;
+                    let (username, rest) =
+                        length_prefixed(hello).ok_or(HandshakeError::MalformedHello)?;
+                    let (password, rest) =
+                        length_prefixed(rest).ok_or(HandshakeError::MalformedHello)?;
+                    if !rest.is_empty() {
+                        return Err(HandshakeError::MalformedHello);
+                    }
+                    *step = PlainServerStep::Zap;
+                    self.zap = ZapState::Asking(ZapRequest {
+                        mechanism: b"PLAIN",
+                        credentials: vec![username.to_vec(), password.to_vec()],
+                    });
+                    Ok(())
+                }
+                PlainServerStep::Zap => Err(HandshakeError::UnexpectedCommand),
+                PlainServerStep::Initiate => {
+                    let initiate = body
+                        .strip_prefix(b"\x08INITIATE")
+                        .ok_or(HandshakeError::UnexpectedCommand)?;
+                    let p = parse_properties(initiate)
+                        .map_err(|_| HandshakeError::MalformedInitiate)?;
+                    Command::Ready(props).encode(&mut self.out);
+                    self.finish(p, None)
+                }
+            },
+            Mech::CurveClient(client) => match client.process(body, &props, &mut self.out)? {
+                Some(done) => self.finish(done.properties, Some(done.cipher)),
+                None => Ok(()),
+            },
+            Mech::CurveServer(server) => {
+                if server.process(body, &mut self.out)? {
+                    self.zap = ZapState::Asking(ZapRequest {
+                        mechanism: b"CURVE",
+                        credentials: vec![server.client_key.to_vec()],
+                    });
+                }
+                Ok(())
+            }
         }
     }
+
+    /// NULL is done once our READY is out and the peer's is in.
+    fn maybe_finish_null(&mut self) -> Result<(), HandshakeError> {
+        if let Some(Mech::Null {
+            ready_sent: true,
+            peer_ready,
+        }) = self.mech.as_mut()
+        {
+            if let Some(p) = peer_ready.take() {
+                return self.finish(p, None);
+            }
+        }
+        Ok(())
+    }
+
+    /// The handshake is over: checks the peer's metadata.
+    fn finish(
+        &mut self,
+        mut props: Vec<(String, Vec<u8>)>,
+        cipher: Option<Cipher>,
+    ) -> Result<(), HandshakeError> {
+        let ty = props
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Socket-Type"))
+            .and_then(|(_, v)| SocketType::from_name(v))
+            .ok_or(HandshakeError::InvalidMetadata)?;
+        if !self.config.socket_type.compatible_with(ty) {
+            return Err(HandshakeError::InvalidMetadata);
+        }
+        let identity = props
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Identity"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        props.append(&mut self.zap_properties);
+        self.mech = None;
+        self.phase = Phase::Done(PeerInfo {
+            socket_type: Some(ty),
+            identity,
+            properties: props,
+            minor: self.greeting[11],
+            wire: Wire::V3,
+            cipher,
+        });
+        Ok(())
+    }
+
+    /// The peer, once the handshake is complete, taken out of it.
+    pub fn take_peer(&mut self) -> Option<PeerInfo> {
+        match std::mem::replace(&mut self.phase, Phase::Greeting) {
+            Phase::Done(peer) => Some(peer),
+            other => {
+                self.phase = other;
+                None
+            }
+        }
+    }
+}
+
+/// The frames of a ZAP request (RFC 27), after the empty delimiter a REP
+/// handler expects: version, request id, domain, the peer's address, our
+/// routing id, the mechanism, then its credentials.
+pub fn zap_request_frames(
+    req: &ZapRequest,
+    domain: &[u8],
+    address: &str,
+    routing_id: &[u8],
+) -> Vec<Msg> {
+    let mut parts: Vec<&[u8]> = vec![
+        b"",
+        b"1.0",
+        b"1",
+        domain,
+        address.as_bytes(),
+        routing_id,
+        req.mechanism,
+    ];
+    parts.extend(req.credentials.iter().map(Vec::as_slice));
+    let last = parts.len() - 1;
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut m = Msg::from_vec(p.to_vec());
+            if i < last {
+                m.set_flags(crate::msg::flags::MORE);
+            }
+            m
+        })
+        .collect()
+}
+
+/// Checks a ZAP reply as libzmq does (`zap_client_t`): seven frames, an
+/// empty delimiter, version "1.0", our request id "1", a status code of
+/// 200, 300, 400 or 500, the user id and well-formed metadata. Errors carry
+/// libzmq's `ZMQ_PROTOCOL_ERROR_ZAP_*` codes.
+pub fn parse_zap_reply(frames: &[Msg]) -> Result<ZapReply, HandshakeError> {
+    const MALFORMED: u32 = 0x2000_0001;
+    if frames.len() != 7 {
+        return Err(HandshakeError::Zap(MALFORMED));
+    }
+    if !frames[0].data().is_empty() {
+        return Err(HandshakeError::Zap(0x2000_0000));
+    }
+    if frames[1].data() != b"1.0" {
+        return Err(HandshakeError::Zap(0x2000_0003));
+    }
+    if frames[2].data() != b"1" {
+        return Err(HandshakeError::Zap(0x2000_0002));
+    }
+    let status: [u8; 3] = match frames[3].data() {
+        s @ (b"200" | b"300" | b"400" | b"500") => s.try_into().expect("3 bytes"),
+        _ => return Err(HandshakeError::Zap(0x2000_0004)),
+    };
+    let metadata =
+        parse_properties(frames[6].data()).map_err(|_| HandshakeError::Zap(0x2000_0005))?;
+    Ok(ZapReply {
+        status,
+        user_id: frames[5].data().to_vec(),
+        metadata,
+    })
+}
+
+/// An ERROR's reason: a ZAP status code (300, 400, 500) is an
+/// authentication failure, anything else the peer's protocol error
+/// (libzmq: `mechanism_base_t::handle_error_reason`).
+fn error_reason(reason: Vec<u8>) -> HandshakeError {
+    match reason.as_slice() {
+        [d @ b'3'..=b'5', b'0', b'0'] => HandshakeError::Auth(u32::from(d - b'0') * 100),
+        _ => HandshakeError::PeerError(reason),
+    }
+}
+
+/// "OCTET *OCTET": a length byte and that many bytes, and the rest.
+fn length_prefixed(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&n, rest) = data.split_first()?;
+    (rest.len() >= n as usize).then(|| rest.split_at(n as usize))
 }
 
 fn legacy_decoder(wire: Wire) -> LegacyDecoder {
@@ -359,11 +853,10 @@ fn legacy_decoder(wire: Wire) -> LegacyDecoder {
 }
 
 /// A mechanism name as the 20-byte, NUL-padded greeting field.
-fn mechanism_field(name: &[u8]) -> &'static [u8; 20] {
-    match name {
-        b"NULL" => b"NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
-        _ => unreachable!("only NULL is offered"),
-    }
+fn mechanism_field(name: &[u8]) -> [u8; 20] {
+    let mut field = [0u8; 20];
+    field[..name.len()].copy_from_slice(name);
+    field
 }
 
 #[cfg(test)]
@@ -375,6 +868,8 @@ mod tests {
             socket_type: ty,
             identity: id.to_vec(),
             metadata: Vec::new(),
+            security: Security::Null,
+            null_zap: false,
         }
     }
 

@@ -6,7 +6,7 @@
 mod tests {
     use crate::socket::SocketType;
     use crate::zmtp::codec::Decoder;
-    use crate::zmtp::handshake::{Config, Handshake};
+    use crate::zmtp::handshake::{Config, Handshake, Security};
     use crate::zmtp::v1::V1Decoder;
 
     /// xorshift64*: deterministic, so a failure reproduces.
@@ -30,11 +30,15 @@ mod tests {
             socket_type: SocketType::Dealer,
             identity: b"peer".to_vec(),
             metadata: vec![("X-Key".into(), b"value".to_vec())],
+            security: Security::Null,
+            null_zap: false,
         });
         let mut me = Handshake::new(Config {
             socket_type: SocketType::Router,
             identity: Vec::new(),
             metadata: Vec::new(),
+            security: Security::Null,
+            null_zap: false,
         });
         let mut wire = Vec::new();
         for _ in 0..4 {
@@ -56,6 +60,8 @@ mod tests {
             socket_type: SocketType::Router,
             identity: Vec::new(),
             metadata: Vec::new(),
+            security: Security::Null,
+            null_zap: false,
         });
         let mut rest = data;
         while !rest.is_empty() {
@@ -140,6 +146,8 @@ mod tests {
             socket_type: SocketType::Router,
             identity: Vec::new(),
             metadata: Vec::new(),
+            security: Security::Null,
+            null_zap: false,
         });
         let used = hs.handle_input(&valid).unwrap();
         let peer = hs.peer().expect("handshake completes");

@@ -6,6 +6,7 @@
 
 pub mod codec;
 pub mod command;
+pub mod curve;
 pub mod handshake;
 mod hostile;
 pub mod v1;
