@@ -28,6 +28,12 @@
  *                  PULL (server) checks them.
  *   pair:          both sides send REPS messages of size s at once
  *                  (client [s, s/3], server [s/3, s, 0]), then both read.
+ *   curve, plain:  dealer-router with the CURVE or PLAIN mechanism: the
+ *                  ROUTER is the security server, with a ZAP handler thread
+ *                  (REP at inproc://zeromq.zap.01) that checks the request
+ *                  (version, mechanism, the client's public key or username
+ *                  and password) and answers 200 with a user id; every
+ *                  frame the server receives must carry that "User-Id".
  *
  * Except for pushpull (one-way by nature), the conversation ends with a
  * one-frame "done" from the client that the server waits for, so the
@@ -37,6 +43,8 @@
  * the whole run.  Exit 0 on success; 1 with a message on any mismatch. */
 #define INTEROP_NAME "peer"
 #include "interop.h"
+
+#include <pthread.h>
 
 #define REPS 3
 #define IO_TIMEOUT_MS 10000
@@ -148,6 +156,10 @@ static void send_message (void *sock, int pattern, int dir, size_t s,
 
 /* Receives one frame; checks its size, content (when want != NULL) and that
  * more-flag equals want_more. */
+/* Set by the curve and plain patterns on the server: each received frame
+ * must carry this "User-Id" property. */
+static const char *g_user_id;
+
 static void recv_frame (void *sock, const void *want, size_t want_len,
                         int want_more)
 {
@@ -172,6 +184,11 @@ static void recv_frame (void *sock, const void *want, size_t want_len,
                  "0x%02x)",
                  j, got, d[j], ((const unsigned char *) want)[j]);
         }
+    }
+    if (g_user_id) {
+        const char *uid = zmq_msg_gets (&msg, "User-Id");
+        if (!uid || strcmp (uid, g_user_id) != 0)
+            DIE ("User-Id %s, expected %s", uid ? uid : "(none)", g_user_id);
     }
     int more = zmq_msg_more (&msg);
     int opt = -1;
@@ -218,6 +235,110 @@ static void recv_id (void *sock)
     recv_frame (sock, g_dealer_id, sizeof g_dealer_id, 1);
 }
 
+/* Keys from zmq_curve(7)'s example; PLAIN credentials. */
+static const char g_server_public[] = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+static const char g_server_secret[] = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
+static const char g_client_public[] = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+static const char g_client_secret[] = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
+static const char g_username[] = "interop";
+static const char g_password[] = "pass\x01word";
+static const char g_zap_user[] = "interop-user";
+
+enum { SEC_NONE = 0, SEC_CURVE, SEC_PLAIN };
+
+/* Receives one frame as a NUL-terminated string (at most cap - 1 bytes);
+ * returns its size and whether more follow, or -1 when the context ends. */
+static int zap_frame (void *rep, char *buf, size_t cap, int *more)
+{
+    int n = zmq_recv (rep, buf, cap - 1, 0);
+    if (n == -1)
+        return -1;
+    buf[n < (int) cap - 1 ? n : (int) cap - 1] = '\0';
+    int opt = 0;
+    size_t optlen = sizeof opt;
+    ZCHECK (zmq_getsockopt (rep, ZMQ_RCVMORE, &opt, &optlen));
+    *more = opt;
+    return n;
+}
+
+/* The ZAP handler (RFC 27): answers 200 to the expected client only. */
+static void *zap_handler (void *arg)
+{
+    void *rep = arg;
+    char f[9][64];
+    int sizes[9];
+    while (1) {
+        int count = 0, more = 1;
+        while (more && count < 9) {
+            sizes[count] = zap_frame (rep, f[count], sizeof f[count], &more);
+            if (sizes[count] == -1)
+                goto done;
+            count++;
+        }
+        if (more)
+            DIE ("zap: request of more than 9 frames");
+        unsigned char client_key[32];
+        zmq_z85_decode (client_key, g_client_public);
+        int ok = count >= 6 && strcmp (f[0], "1.0") == 0;
+        if (ok && strcmp (f[5], "CURVE") == 0)
+            ok = count == 7 && sizes[6] == 32
+                 && memcmp (f[6], client_key, 32) == 0;
+        else if (ok && strcmp (f[5], "PLAIN") == 0)
+            ok = count == 8 && strcmp (f[6], g_username) == 0
+                 && strcmp (f[7], g_password) == 0;
+        else
+            ok = 0;
+        if (!ok)
+            fprintf (stderr, "peer: zap refuses a %d-frame request (%s)\n",
+                     count, count > 5 ? f[5] : "?");
+        ZCHECK (zmq_send (rep, "1.0", 3, ZMQ_SNDMORE));
+        ZCHECK (zmq_send (rep, f[1], strlen (f[1]), ZMQ_SNDMORE));
+        ZCHECK (zmq_send (rep, ok ? "200" : "400", 3, ZMQ_SNDMORE));
+        ZCHECK (zmq_send (rep, ok ? "OK" : "no", 2, ZMQ_SNDMORE));
+        ZCHECK (zmq_send (rep, g_zap_user, ok ? strlen (g_zap_user) : 0,
+                          ZMQ_SNDMORE));
+        ZCHECK (zmq_send (rep, "", 0, 0));
+    }
+done:
+    zmq_close (rep);
+    return NULL;
+}
+
+/* Sets up CURVE or PLAIN on `sock` (the server side also binds the ZAP
+ * handler, whose thread is returned for joining). */
+static int setup_security (void *ctx, void *sock, int security, int server,
+                           pthread_t *zap)
+{
+    if (security == SEC_NONE)
+        return 0;
+    if (server) {
+        void *rep = zmq_socket (ctx, ZMQ_REP);
+        if (!rep || zmq_bind (rep, "inproc://zeromq.zap.01") == -1)
+            DIE ("zap handler: %s", zmq_strerror (errno));
+        if (pthread_create (zap, NULL, zap_handler, rep) != 0)
+            DIE ("pthread_create");
+        g_user_id = g_zap_user;
+    }
+    if (security == SEC_CURVE) {
+        if (server) {
+            set_int (sock, ZMQ_CURVE_SERVER, 1);
+            ZCHECK (zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, g_server_secret, 40));
+        } else {
+            ZCHECK (zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, g_server_public, 40));
+            ZCHECK (zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, g_client_public, 40));
+            ZCHECK (zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, g_client_secret, 40));
+        }
+    } else if (server) {
+        set_int (sock, ZMQ_PLAIN_SERVER, 1);
+    } else {
+        ZCHECK (zmq_setsockopt (sock, ZMQ_PLAIN_USERNAME, g_username,
+                                strlen (g_username)));
+        ZCHECK (zmq_setsockopt (sock, ZMQ_PLAIN_PASSWORD, g_password,
+                                strlen (g_password)));
+    }
+    return server;
+}
+
 int main (int argc, char **argv)
 {
     interop_watchdog (RUN_TIMEOUT_S);
@@ -244,7 +365,14 @@ int main (int argc, char **argv)
     else
         DIE ("unknown role");
     int pattern;
-    if (strcmp (g_pattern, "reqrep") == 0)
+    int security = SEC_NONE;
+    if (strcmp (g_pattern, "curve") == 0)
+        security = SEC_CURVE;
+    else if (strcmp (g_pattern, "plain") == 0)
+        security = SEC_PLAIN;
+    if (security != SEC_NONE)
+        pattern = P_DEALER_ROUTER;
+    else if (strcmp (g_pattern, "reqrep") == 0)
         pattern = P_REQREP;
     else if (strcmp (g_pattern, "dealer-router") == 0)
         pattern = P_DEALER_ROUTER;
@@ -308,6 +436,10 @@ int main (int argc, char **argv)
                                 sizeof g_dealer_id));
     if (pattern == P_DEALER_ROUTER && server)
         set_int (sock, ZMQ_ROUTER_MANDATORY, 1);
+    if (security == SEC_CURVE && !zmq_has ("curve"))
+        DIE ("this libzmq has no CURVE");
+    pthread_t zap;
+    int has_zap = setup_security (ctx, sock, security, server, &zap);
 
     if (server) {
         if (zmq_bind (sock, endpoint) == -1)
@@ -405,6 +537,8 @@ int main (int argc, char **argv)
     //  still be delivered after close.
     ZCHECK (zmq_close (sock));
     ZCHECK (zmq_ctx_term (ctx));
+    if (has_zap)
+        pthread_join (zap, NULL);
     free (g_buf);
     free (sizes);
     fprintf (stderr, "peer[%s %s]: OK (%zu sizes x %d messages)\n", g_role,

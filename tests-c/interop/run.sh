@@ -7,7 +7,8 @@
 # /usr/include/zmq.h and -lzmq; each process picks its library at run time:
 #   libzmq = Debian's (LD_LIBRARY_PATH unset),
 #   ours   = LD_LIBRARY_PATH=build/lib (our libzmq.so.5).
-# Every scenario (reqrep, dealer-router, pushpull, pair from peer.c; pubsub,
+# Every scenario (reqrep, dealer-router, pushpull, pair, and dealer-router
+# under the CURVE and PLAIN mechanisms with a ZAP handler, from peer.c; pubsub,
 # xpub-xsub, xsub-xpub from pubsub.c; stream from stream.c, a STREAM server
 # against plain sockets and STREAM clients; all over tcp and ipc; and a
 # million 1-byte messages PUSH->PULL over ipc and tcp) runs in the pairings
@@ -25,8 +26,8 @@
 # have yet); --all (or INTEROP_ALL=1) runs them anyway.
 # INTEROP_OURS_LIB=DIR tests the libzmq.so.5 in DIR as "ours" instead of build/lib.
 # --repeat N (or INTEROP_REPEAT=N) runs every cell N times; INTEROP_SCENARIOS
-# (default "reqrep dealer-router pushpull pair pubsub xpub-xsub xsub-xpub
-# stream million") picks scenarios.
+# (default "reqrep dealer-router pushpull pair curve plain pubsub xpub-xsub
+# xsub-xpub stream million") picks scenarios.
 #
 # Exit status: non-zero if any pairing that ran failed, except that message
 # loss in the million-message scenario is only reported ("loss"), never
@@ -231,7 +232,7 @@ run_million() {
     fi
 }
 
-SCENARIOS=${INTEROP_SCENARIOS:-reqrep dealer-router pushpull pair pubsub xpub-xsub xsub-xpub stream million}
+SCENARIOS=${INTEROP_SCENARIOS:-reqrep dealer-router pushpull pair curve plain pubsub xpub-xsub xsub-xpub stream million}
 PATTERNS=$(echo " $SCENARIOS " | sed 's/ million / /')
 TRANSPORTS="tcp ipc"
 PAIRINGS="libzmq/libzmq ours/libzmq libzmq/ours ours/ours"

@@ -358,10 +358,13 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(public: Key, secret: Key) -> Server {
+    /// A server with its long-term secret key. Its public key, which the
+    /// client's vouch must name, is derived from the secret: applications
+    /// often set only ZMQ_CURVE_SECRETKEY on a server.
+    pub fn new(secret: Key) -> Server {
         let cn_secret: Key = random();
         Server {
-            public,
+            public: crate::curve::public_key(&secret),
             secret,
             state: ServerState::ExpectHello,
             cn_public: crate::curve::public_key(&cn_secret),
@@ -511,7 +514,7 @@ mod tests {
         let (sp, ss) = crate::curve::keypair().unwrap();
         let mut wire = Vec::new();
         let mut client = Client::start(cp, cs, sp, &mut wire);
-        let mut server = Server::new(sp, ss);
+        let mut server = Server::new(ss);
         let hello = frames(&wire);
         assert_eq!(hello[0].size(), HELLO_LEN);
         wire.clear();
@@ -575,7 +578,7 @@ mod tests {
         let (other, _) = crate::curve::keypair().unwrap();
         let mut wire = Vec::new();
         let _client = Client::start(cp, cs, other, &mut wire);
-        let mut server = Server::new(sp, ss);
+        let mut server = Server::new(ss);
         let hello = frames(&wire);
         assert_eq!(
             server.process(hello[0].data(), &mut Vec::new()),

@@ -613,10 +613,9 @@ impl Handshake {
             ))),
             Security::Curve {
                 server: true,
-                public,
                 secret,
                 ..
-            } => Mech::CurveServer(Box::new(curve::Server::new(public, secret))),
+            } => Mech::CurveServer(Box::new(curve::Server::new(secret))),
         };
         self.mech = Some(mech);
     }
