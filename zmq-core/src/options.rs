@@ -159,6 +159,8 @@ pub struct Options {
     /// `ZMQ_STREAM_NOTIFY`: STREAM sockets get an empty message when a peer
     /// connects or disconnects.
     pub stream_notify: bool,
+    /// `ZMQ_ROUTER_RAW` is on: connections carry raw bytes, as STREAM's.
+    pub raw_socket: bool,
     pub heartbeat_ttl: i32,
     pub heartbeat_timeout: i32,
     /// The endpoint of the last bind or connect (`ZMQ_LAST_ENDPOINT`).
@@ -280,6 +282,7 @@ impl Options {
             handshake_ivl: 30000,
             heartbeat_ivl: 0,
             stream_notify: true,
+            raw_socket: false,
             heartbeat_ttl: 0,
             heartbeat_timeout: -1,
             last_endpoint: String::new(),

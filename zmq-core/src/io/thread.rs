@@ -94,6 +94,8 @@ pub(crate) struct SessionOptions {
     pub reconnect_ivl_max: i32,
     pub handshake_ivl: i32,
     pub stream_notify: bool,
+    /// No ZMTP: raw bytes (STREAM, or ROUTER with `ZMQ_ROUTER_RAW`).
+    pub raw: bool,
     /// `ZMQ_CONFLATE`: (socket to peer, peer to socket).
     pub conflate: (bool, bool),
     pub heartbeat_ivl: i32,
@@ -443,7 +445,7 @@ impl Engine {
         endpoint: String,
         socks: Option<SocksClient>,
     ) -> Engine {
-        let raw = options.socket_type == SocketType::Stream;
+        let raw = options.raw;
         Engine {
             endpoint,
             socks,
@@ -1302,7 +1304,7 @@ impl Reactor {
         }
         s.handshakes += 1;
         let socket_type = s.spec.options.socket_type;
-        if socket_type == SocketType::Stream {
+        if s.spec.options.raw {
             if s.spec.options.stream_notify {
                 // An empty message tells the application a peer connected.
                 let pipe = s.pipe.as_mut().expect("pipe attached above");
@@ -1365,7 +1367,7 @@ impl Reactor {
                 s.skip_out_rest = true;
             }
         }
-        let raw_notify = s.spec.options.socket_type == SocketType::Stream
+        let raw_notify = s.spec.options.raw
             && s.spec.options.stream_notify
             && was_up
             && !matches!(how, Closed::Finished);

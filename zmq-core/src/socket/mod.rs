@@ -331,6 +331,9 @@ impl Socket {
         if self.ctx_terminated {
             return Err(Error::Term);
         }
+        if option == SockOpt::RouterRaw {
+            return self.set_router_raw(value);
+        }
         if let Some(result) = self.pattern.setsockopt(&mut self.pipes, option, value) {
             return result;
         }
@@ -339,6 +342,26 @@ impl Socket {
             self.update_hwms();
         }
         self.pattern.options_changed(&self.options);
+        Ok(())
+    }
+
+    /// `ZMQ_ROUTER_RAW` (deprecated): a ROUTER becomes a STREAM socket in
+    /// all but its type: raw bytes on the wire, [id, data] messages, empty
+    /// messages for connects and disconnects. REP takes it as libzmq does
+    /// (REP is a ROUTER there) to no effect. Switching needs a ROUTER with
+    /// no connections yet (EINVAL after).
+    fn set_router_raw(&mut self, value: &[u8]) -> Result<()> {
+        let on = crate::options::int_value(value)
+            .filter(|&v| v >= 0 && matches!(self.ty, SocketType::Router | SocketType::Rep))
+            .ok_or(Error::Invalid)?
+            != 0;
+        if on && self.ty == SocketType::Router && !self.options.raw_socket {
+            if !self.pipes.keys().is_empty() {
+                return Err(Error::Invalid);
+            }
+            self.pattern = patterns::raw_router();
+            self.options.raw_socket = true;
+        }
         Ok(())
     }
 

@@ -61,6 +61,11 @@ pub(crate) fn new(ty: SocketType, options: &Options) -> Box<dyn Pattern> {
     }
 }
 
+/// A ROUTER in `ZMQ_ROUTER_RAW` mode: STREAM's behaviour.
+pub(super) fn raw_router() -> Box<dyn Pattern> {
+    Box::new(Stream::new())
+}
+
 /// A boolean socket option: an int, 0 or any other positive value.
 pub(super) fn bool_opt(value: &[u8]) -> Result<bool> {
     int_value(value)
@@ -80,7 +85,9 @@ fn integral_id(next: &mut u32) -> Vec<u8> {
 
 /// `ZMQ_CONNECT_ROUTING_ID`: 1 to 255 bytes.
 fn connect_routing_id(value: &[u8]) -> Result<Vec<u8>> {
-    if value.is_empty() || value.len() > 255 {
+    // Any non-empty id: it names the connection locally, never on the wire
+    // (libzmq takes any length).
+    if value.is_empty() {
         return Err(Error::Invalid);
     }
     Ok(value.to_vec())

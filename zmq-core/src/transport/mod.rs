@@ -125,6 +125,7 @@ fn session_spec(socket: &Socket, endpoint_id: u64, endpoint: String) -> SessionS
             reconnect_ivl_max: o.reconnect_ivl_max,
             handshake_ivl: o.handshake_ivl,
             stream_notify: o.stream_notify,
+            raw: socket.socket_type() == crate::socket::SocketType::Stream || o.raw_socket,
             conflate: o.conflate_dirs(),
             heartbeat_ivl: o.heartbeat_ivl,
             heartbeat_ttl: o.heartbeat_ttl,
