@@ -261,12 +261,13 @@ label() {
 for tr in tcp ipc inproc; do
     for size in 1 64 1024 65536 1048576; do
         case $tr:$size in
+            inproc:1 | inproc:64) count=4000000 ;;
             *:1 | *:64) count=2000000 ;;
             inproc:1024) count=1000000 ;;
             *:1024) count=300000 ;;
-            inproc:65536) count=100000 ;;
+            inproc:65536) count=300000 ;;
             *:65536) count=15000 ;;
-            inproc:*) count=20000 ;;
+            inproc:*) count=50000 ;;
             *) count=1000 ;;
         esac
         cell "thr-$tr-$(label $size)" thr "$PAIRS" "$TIMEOUT" \
