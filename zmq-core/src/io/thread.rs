@@ -730,9 +730,16 @@ impl Reactor {
                 ListenerKind::Unix {
                     listener, filter, ..
                 } => match listener.accept() {
-                    // Refused by ZMQ_IPC_FILTER_*: closed at once, as if it
-                    // never came (libzmq reports no event either).
-                    Ok((s, _)) if !filter.allows(&s) => continue,
+                    // Refused by ZMQ_IPC_FILTER_*: closed at once, reported
+                    // as a failed accept (libzmq; its value is a stale
+                    // errno, ours 0).
+                    Ok((s, _)) if !filter.allows(&s) => {
+                        drop(s);
+                        l.spec
+                            .monitor
+                            .event(event::ACCEPT_FAILED, 0, &l.spec.endpoint);
+                        continue;
+                    }
                     other => other.map(|(s, _)| Stream::Unix(s)),
                 },
             };
@@ -872,9 +879,9 @@ impl Reactor {
                 };
                 match resolve_host(&host, port, ipv6).filter(|_| port != 0) {
                     Some(addr) => {
-                        if socks.is_none() {
-                            endpoint = tcp_endpoint_string(&addr);
-                        }
+                        // Events name the address connected to: the proxy's,
+                        // through one.
+                        endpoint = tcp_endpoint_string(&addr);
                         connect_tcp(
                             addr,
                             tc.source
@@ -919,9 +926,14 @@ impl Reactor {
         if max > 0 && *ivl < max {
             *ivl = (*ivl * 2).min(max);
         }
+        // Through a proxy, reconnection is to the proxy (libzmq).
+        let endpoint = match &s.spec.options.socks {
+            Some(socks) => format!("tcp://{}", socks.proxy),
+            None => s.spec.endpoint.clone(),
+        };
         s.spec
             .monitor
-            .event(event::CONNECT_RETRIED, wait as u64, &s.spec.endpoint);
+            .event(event::CONNECT_RETRIED, wait as u64, &endpoint);
         s.timer_gen += 1;
         let gen = s.timer_gen;
         self.add_timer(
@@ -986,7 +998,10 @@ impl Reactor {
                         Ok(true) => {
                             engine.connecting = false;
                             let fd = engine.stream.raw_fd() as u64;
-                            s.spec.monitor.event(event::CONNECTED, fd, &engine.endpoint);
+                            // Through a proxy, CONNECTED waits for its yes.
+                            if engine.socks.is_none() {
+                                s.spec.monitor.event(event::CONNECTED, fd, &engine.endpoint);
+                            }
                             // A connection resets the backoff.
                             let base = s.spec.options.reconnect_ivl;
                             if let SessionKind::Connecting { ivl, .. } = &mut s.kind {
@@ -1329,13 +1344,19 @@ impl Reactor {
         if let Some(mut engine) = s.engine.take() {
             was_up = engine.is_up();
             let _ = self.poll.registry().deregister(engine.stream.source());
-            if !engine.connecting && !matches!(how, Closed::Finished) {
+            if engine.socks.is_some() {
+                // The proxy failed us: libzmq's socks connecter reports the
+                // descriptor closed, not a disconnection.
+                let fd = engine.stream.raw_fd() as u64;
+                s.spec.monitor.event(event::CLOSED, fd, &engine.endpoint);
+            } else if !engine.connecting && !matches!(how, Closed::Finished) {
                 let monitor = &s.spec.monitor;
                 let ep = &engine.endpoint;
                 // A MESSAGE that fails to open is reported as a handshake
                 // failure too, as libzmq does.
                 if engine.handshake.is_some() || matches!(how, Closed::Handshake(_)) {
                     match &how {
+                        Closed::Handshake(HandshakeError::Framing) => {}
                         Closed::Handshake(HandshakeError::Auth(code)) => {
                             monitor.event(event::HANDSHAKE_FAILED_AUTH, u64::from(*code), ep)
                         }
@@ -1613,6 +1634,10 @@ impl Session {
                 return Ok(None);
             }
             engine.socks = None;
+            let fd = engine.stream.raw_fd() as u64;
+            self.spec
+                .monitor
+                .event(event::CONNECTED, fd, &engine.endpoint);
         }
         if let Some(hs) = engine.handshake.as_mut() {
             let result = hs.handle_input(&engine.inbuf[engine.in_pos..]);

@@ -246,6 +246,17 @@ fn bind_ipc(socket: &mut Socket, address: &str) -> Result<(String, Endpoint)> {
     listener.set_nonblocking(true)?;
     let id = NEXT_ENDPOINT_ID.fetch_add(1, Ordering::Relaxed);
     let fd = std::os::fd::AsRawFd::as_raw_fd(&listener);
+    let mut addr = addr;
+    if socket.options().use_fd != -1 {
+        // An adopted socket is named by its own address (libzmq).
+        use std::os::linux::net::SocketAddrExt;
+        let local = listener.local_addr()?;
+        if let Some(p) = local.as_pathname() {
+            addr = IpcAddr::Path(p.to_path_buf());
+        } else if let Some(name) = local.as_abstract_name() {
+            addr = IpcAddr::Abstract(name.to_vec());
+        }
+    }
     let resolved = ipc_endpoint_string(&addr);
     io.send(IoCmd::Listen {
         spec: session_spec(socket, id, resolved.clone()),

@@ -11,8 +11,8 @@
 pub enum SocksError {
     /// The proxy's bytes are not SOCKS5.
     Protocol,
-    /// The proxy accepts none of the methods we offered, or refused our
-    /// username and password.
+    /// The proxy accepts none of our methods, or refused our username and
+    /// password.
     AuthRefused,
     /// The proxy refused the CONNECT, with its reply code.
     Refused(u8),
@@ -120,9 +120,10 @@ impl SocksClient {
                 if r[0] != VERSION {
                     return Err(SocksError::Protocol);
                 }
+                // The proxy's pick is followed even if not offered (libzmq).
                 match r[1] {
-                    NO_AUTH if self.username.is_empty() => self.send_request(),
-                    BASIC_AUTH if !self.username.is_empty() => {
+                    NO_AUTH => self.send_request(),
+                    BASIC_AUTH => {
                         // RFC 1929: version 1, then both as length + bytes.
                         let user = &self.username[..self.username.len().min(255)];
                         let pass = &self.password[..self.password.len().min(255)];
@@ -236,6 +237,11 @@ mod tests {
     fn refusals() {
         let mut c = SocksClient::new("1.2.3.4", 2, b"", b"");
         assert_eq!(c.handle_input(&[5, 0xFF]), Err(SocksError::AuthRefused));
+        // A method not offered is followed: empty credentials.
+        let mut c = SocksClient::new("1.2.3.4", 2, b"", b"");
+        c.take_output(&mut Vec::new());
+        c.handle_input(&[5, 2]).unwrap();
+        assert_eq!(out(&mut c), [1, 0, 0]);
         let mut c = SocksClient::new("1.2.3.4", 2, b"", b"");
         assert_eq!(c.handle_input(&[4, 0]), Err(SocksError::Protocol));
         let mut c = SocksClient::new("1.2.3.4", 2, b"", b"");

@@ -100,6 +100,12 @@ fn command(name: &[u8], parts: &[&[u8]], out: &mut Vec<u8>) {
     }
 }
 
+/// libzmq's `check_basic_command_structure`: a name length byte and more
+/// bytes than it announces.
+pub fn well_formed(body: &[u8]) -> bool {
+    body.len() > 1 && body.len() > body[0] as usize
+}
+
 /// The body of a command named `name`, if `body` is one.
 fn strip<'a>(body: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     let (&len, rest) = body.split_first()?;
@@ -168,6 +174,9 @@ impl Cipher {
     /// COMMAND restored). A frame that is not a MESSAGE, a nonce that does
     /// not rise, or a box that does not open is an error.
     pub fn decrypt(&mut self, frame: &Msg) -> Result<Msg, HandshakeError> {
+        if !well_formed(frame.data()) {
+            return Err(HandshakeError::Malformed);
+        }
         let body = strip(frame.data(), b"MESSAGE").ok_or(HandshakeError::UnexpectedCommand)?;
         if frame.size() < MESSAGE_MIN {
             return Err(HandshakeError::Malformed);

@@ -118,6 +118,9 @@ pub enum HandshakeError {
     MechanismMismatch,
     /// A malformed command, or a frame that is not one.
     Malformed,
+    /// Bytes that do not decode as frames: the connection closes with no
+    /// handshake event (libzmq's decoder error).
+    Framing,
     /// A command that has no place here.
     UnexpectedCommand,
     /// The peer's metadata is unacceptable (an incompatible socket type).
@@ -156,7 +159,7 @@ impl HandshakeError {
         match self {
             HandshakeError::MechanismMismatch => 0x1100_0002,
             HandshakeError::Crypto => 0x1100_0001,
-            HandshakeError::Malformed => 0x1000_0011,
+            HandshakeError::Malformed | HandshakeError::Framing => 0x1000_0011,
             HandshakeError::UnexpectedCommand => 0x1000_0001,
             HandshakeError::InvalidSequence => 0x1000_0002,
             HandshakeError::KeyExchange => 0x1000_0003,
@@ -439,7 +442,7 @@ impl Handshake {
                     let wire = *wire;
                     let (n, frame) = decoder
                         .decode(&data[used..])
-                        .map_err(|DecodeError::TooLarge| HandshakeError::Malformed)?;
+                        .map_err(|DecodeError::TooLarge| HandshakeError::Framing)?;
                     used += n;
                     let Some(identity) = frame else {
                         return Ok(used);
@@ -461,14 +464,13 @@ impl Handshake {
                 Phase::Commands(decoder) => {
                     let (n, frame) = decoder
                         .decode(&data[used..])
-                        .map_err(|DecodeError::TooLarge| HandshakeError::Malformed)?;
+                        .map_err(|DecodeError::TooLarge| HandshakeError::Framing)?;
                     used += n;
                     let Some(frame) = frame else {
                         return Ok(used);
                     };
-                    if frame.flags() & crate::msg::flags::COMMAND == 0 {
-                        return Err(HandshakeError::UnexpectedCommand);
-                    }
+                    // The frame's COMMAND flag is not checked: libzmq's
+                    // mechanisms look at the bytes only.
                     self.process_command(frame.data())?;
                 }
             }
@@ -690,6 +692,9 @@ impl Handshake {
                     self.finish(p, None)
                 }
             },
+            Mech::CurveClient(_) | Mech::CurveServer(_) if !curve::well_formed(body) => {
+                Err(HandshakeError::Malformed)
+            }
             Mech::CurveClient(client) => match client.process(body, &props, &mut self.out)? {
                 Some(done) => self.finish(done.properties, Some(done.cipher)),
                 None => Ok(()),
