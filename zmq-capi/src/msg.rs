@@ -65,7 +65,7 @@ pub extern "C" fn zmq_msg_init(msg_: *mut zmq_msg_t) -> c_int {
 /// Errors: `ENOMEM`.
 #[no_mangle]
 pub extern "C" fn zmq_msg_init_size(msg_: *mut zmq_msg_t, size_: usize) -> c_int {
-    boundary(|| put(msg_, Msg::with_size(size_)?))
+    boundary(|| put(msg_, Msg::with_size_for_caller(size_)?))
 }
 
 /// Initialises a message over the caller's buffer, without copying. `ffn_`
