@@ -45,11 +45,6 @@
 #define DOMAIN "test-domain"
 #define SERVER_ROUTING_ID "SRV"
 
-#define HANDSHAKE_EVENTS                                                       \
-    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL      \
-     | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH   \
-     | ZMQ_EVENT_DISCONNECTED)
-
 /* One case: a context, an optional handler, a server and a client. */
 typedef struct
 {
@@ -96,8 +91,8 @@ static void setup (fixture_t *f, const test_zap_reply_t *reply,
         test_set_int (f->server, ZMQ_HANDSHAKE_IVL, conf->handshake_ivl);
     CHECK_OK (zmq_setsockopt (f->server, ZMQ_ROUTING_ID, SERVER_ROUTING_ID,
                               strlen (SERVER_ROUTING_ID)));
-    f->smon =
-      test_monitor (f->ctx, f->server, "inproc://zap-smon", HANDSHAKE_EVENTS);
+    f->smon = test_monitor (f->ctx, f->server, "inproc://zap-smon",
+                            TEST_HANDSHAKE_EVENTS);
     test_bind_any (f->server, conf->transport ? conf->transport : "tcp",
                    f->ep);
 
@@ -105,10 +100,10 @@ static void setup (fixture_t *f, const test_zap_reply_t *reply,
     CHECK (f->client);
     test_set_int (f->client, ZMQ_RCVTIMEO, 5000);
     test_set_int (f->client, ZMQ_RECONNECT_IVL, 20);
-    f->cmon =
-      test_monitor (f->ctx, f->client, "inproc://zap-cmon", HANDSHAKE_EVENTS);
+    f->cmon = test_monitor (f->ctx, f->client, "inproc://zap-cmon",
+                            TEST_HANDSHAKE_EVENTS);
     CHECK_OK (zmq_connect (f->client, f->ep));
-    SEND_STR (f->client, "hello", 0);
+    test_send_unless_refused (f->client, "hello");
 }
 
 static void teardown (fixture_t *f)
@@ -130,28 +125,9 @@ static void expect_up (fixture_t *f, const char *user_id)
       test_expect_event (f->smon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, f->ep), 0);
     CHECK_INT_EQ (
       test_expect_event (f->cmon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, f->ep), 0);
-    zmq_msg_t msg;
-    CHECK_OK (zmq_msg_init (&msg));
-    CHECK_INT_EQ (zmq_msg_recv (&msg, f->server, 0), 5);
-    CHECK (memcmp (zmq_msg_data (&msg), "hello", 5) == 0);
-    if (user_id)
-        CHECK_STR_EQ (zmq_msg_gets (&msg, "User-Id"), user_id);
-    else
-        CHECK_NULL_ERRNO (zmq_msg_gets (&msg, "User-Id"), EINVAL);
-    CHECK_OK (zmq_msg_close (&msg));
+    test_recv_with_user_id (f->server, "hello", 5, 0, user_id);
     SEND_STR (f->server, "back", 0);
     RECV_STR (f->client, "back", 0);
-}
-
-/* The client's view of a connection the server dropped without an ERROR
- * command: the read fails (EPIPE as observed; ECONNRESET if the close
- * became a reset), then DISCONNECTED. */
-static void expect_client_sees_close (fixture_t *f)
-{
-    uint32_t err =
-      test_expect_event (f->cmon, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, f->ep);
-    CHECK (err == EPIPE || err == ECONNRESET);
-    test_expect_event (f->cmon, ZMQ_EVENT_DISCONNECTED, f->ep);
 }
 
 static void check_request (const test_zap_request_t *req, const char *address)
@@ -278,7 +254,7 @@ static void test_temporary_failure (void)
     //  until the handshake interval is over (now and then it is dropped at
     //  once, so the time is not checked).
     test_expect_event (f.smon, ZMQ_EVENT_DISCONNECTED, f.ep);
-    expect_client_sees_close (&f);
+    TEST_EXPECT_CLOSED_BY_PEER (f.cmon, f.ep);
     //  The client reconnects and asks again (request id "1" again).
     CHECK_INT_EQ (
       test_expect_event (f.smon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, f.ep), 300);
@@ -333,7 +309,7 @@ static void test_malformed (void)
                 CHECK (test_recv_event (f.smon, &ev, 5000));
             CHECK_INT_EQ (ev.event, ZMQ_EVENT_DISCONNECTED);
             //  No ERROR command: the client sees the close and reconnects.
-            expect_client_sees_close (&f);
+            TEST_EXPECT_CLOSED_BY_PEER (f.cmon, f.ep);
         }
         CHECK_NOTHING_WITHIN (f.server, 0);
         CHECK (test_zap_requests (&f.zap) >= attempts);
@@ -355,7 +331,7 @@ static void test_no_reply (void)
     CHECK_INT_EQ (ev.event, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
     test_expect_event (f.smon, ZMQ_EVENT_DISCONNECTED, f.ep);
     CHECK (test_now_ms () - start >= 150);
-    expect_client_sees_close (&f);
+    TEST_EXPECT_CLOSED_BY_PEER (f.cmon, f.ep);
     CHECK_NOTHING_WITHIN (f.server, 0);
     CHECK_INT_EQ (test_zap_requests (&f.zap), 1);
     teardown (&f);

@@ -17,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef TEST_TIMEOUT_SECONDS
 #define TEST_TIMEOUT_SECONDS 30
+#endif
 
 static void testutil_on_alarm (int sig)
 {
@@ -367,6 +369,19 @@ static inline void test_recv_bytes (void *sock, const void *data, size_t len,
     CHECK_INT_EQ (test_get_int (sock, ZMQ_RCVMORE), more);
 }
 
+/* Sends str on a connecting socket whose handshake may already have failed
+ * for good: a fatal handshake error (authentication refused, mechanism
+ * mismatch) ends the connection without reconnecting and takes the
+ * socket's only pipe with it, after which a blocking send would wait
+ * forever, in libzmq as in ours. So the send does not wait: EAGAIN is
+ * accepted, anything else fails. */
+static inline void test_send_unless_refused (void *sock, const char *str)
+{
+    int n = zmq_send (sock, str, strlen (str), ZMQ_DONTWAIT);
+    if (n == -1 && errno != EAGAIN)
+        FAIL ("zmq_send: %s (errno %d)", zmq_strerror (errno), errno);
+}
+
 /* The port of a "tcp://host:port" endpoint. */
 static inline int test_port_of (const char *ep)
 {
@@ -479,6 +494,64 @@ static inline uint32_t test_expect_event_at_ (const char *file, int line,
         FAIL ("called at %s:%d: event 0x%x at \"%s\", expected \"%s\"", file,
               line, event, ev.addr, addr);
     return ev.value;
+}
+
+/* The handshake events (and DISCONNECTED) the security tests monitor. */
+#define TEST_HANDSHAKE_EVENTS                                                  \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL      \
+     | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH   \
+     | ZMQ_EVENT_DISCONNECTED)
+
+/* The connecting side's events when its peer closed the connection during
+ * the handshake: HANDSHAKE_FAILED_NO_DETAIL with the errno of the failed
+ * read (EPIPE for a clean close, ECONNRESET if the close became a reset),
+ * then DISCONNECTED. */
+#define TEST_EXPECT_CLOSED_BY_PEER(mon, ep)                                    \
+    do {                                                                       \
+        uint32_t err_ =                                                        \
+          test_expect_event ((mon), ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,      \
+                             (ep));                                            \
+        if (err_ != EPIPE && err_ != ECONNRESET)                               \
+            FAIL ("HANDSHAKE_FAILED_NO_DETAIL value %u, expected EPIPE or "    \
+                  "ECONNRESET",                                                \
+                  err_);                                                       \
+        test_expect_event ((mon), ZMQ_EVENT_DISCONNECTED, (ep));               \
+    } while (0)
+
+/* Receives one frame and checks its size bytes, ZMQ_RCVMORE, and its
+ * "User-Id" property (user_id NULL: it has none, zmq_msg_gets fails with
+ * EINVAL). */
+static inline void test_recv_with_user_id (void *sock, const void *data,
+                                           size_t size, int more,
+                                           const char *user_id)
+{
+    zmq_msg_t msg;
+    CHECK_OK (zmq_msg_init (&msg));
+    int n = zmq_msg_recv (&msg, sock, 0);
+    if (n == -1)
+        FAIL ("zmq_msg_recv: %s (errno %d)", zmq_strerror (errno), errno);
+    if (n != (int) size || memcmp (zmq_msg_data (&msg), data, size) != 0)
+        FAIL ("received %d bytes, expected %zu bytes (\"%.*s\")", n, size,
+              (int) (size < 32 ? size : 32), (const char *) data);
+    CHECK_INT_EQ (zmq_msg_more (&msg), more);
+    if (user_id)
+        CHECK_STR_EQ (zmq_msg_gets (&msg, "User-Id"), user_id);
+    else
+        CHECK_NULL_ERRNO (zmq_msg_gets (&msg, "User-Id"), EINVAL);
+    CHECK_OK (zmq_msg_close (&msg));
+}
+
+/* Checks a string option reads back as expect, NUL-terminated (size
+ * strlen (expect) + 1). */
+static inline void test_check_string_option (void *sock, int option,
+                                             const char *expect)
+{
+    char buf[300];
+    size_t size = sizeof buf;
+    CHECK_OK (zmq_getsockopt (sock, option, buf, &size));
+    CHECK_INT_EQ (size, strlen (expect) + 1);
+    CHECK_INT_EQ (buf[size - 1], '\0');
+    CHECK_STR_EQ (buf, expect);
 }
 
 /* ---- A ZAP handler (RFC 27) on its own thread, for the security tests. -- */
