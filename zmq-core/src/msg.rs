@@ -363,9 +363,93 @@ impl Msg {
 
     /// A message holding a copy of `bytes` (`zmq_msg_init_buffer`).
     pub fn from_slice(bytes: &[u8]) -> Result<Msg> {
-        let mut msg = Msg::with_size(bytes.len())?;
-        msg.data_mut().copy_from_slice(bytes);
-        Ok(msg)
+        if bytes.len() <= INLINE_CAPACITY {
+            let mut msg = Msg::with_size(bytes.len())?;
+            msg.data_mut().copy_from_slice(bytes);
+            return Ok(msg);
+        }
+        // One allocation (header and body), filled without zeroing first.
+        let content = Content::alloc(bytes.len(), false)?;
+        // SAFETY: the content's body has room for exactly `bytes.len()`
+        // bytes, and a fresh allocation cannot overlap `bytes`.
+        let data = unsafe {
+            let data = content.as_ref().data;
+            ptr::copy_nonoverlapping(bytes.as_ptr(), data, bytes.len());
+            data
+        };
+        Ok(Msg::shared(content, data, bytes.len()))
+    }
+
+    /// A buffer of `size` bytes to read a stream into, always shared (never
+    /// inline), so that frames can be sliced out of it without copying.
+    /// Its bytes are unwritten: fill them through [`Msg::spare_ptr`] only,
+    /// and read back only what was filled.
+    pub fn read_buffer(size: usize) -> Result<Msg> {
+        let content = Content::alloc(size, false)?;
+        // SAFETY: freshly allocated with `size` bytes of body.
+        let data = unsafe { content.as_ref().data };
+        Ok(Msg::shared(content, data, size))
+    }
+
+    /// The body's address, for writing into a buffer made by
+    /// [`Msg::read_buffer`] while [`Msg::is_unique`] holds.
+    pub fn spare_ptr(&mut self) -> *mut u8 {
+        self.data_ptr()
+    }
+
+    /// Whether no other message shares this body (always true for inline
+    /// and constant bodies, which are never shared by reference).
+    pub fn is_unique(&self) -> bool {
+        match self.kind {
+            // SAFETY: the shared field is active and holds a live reference.
+            Kind::Shared => unsafe { self.body.shared.content.as_ref() }
+                .refcnt
+                .load(Ordering::Acquire)
+                == 1,
+            _ => true,
+        }
+    }
+
+    /// The first `len` bytes of a [`Msg::read_buffer`], once written.
+    pub fn filled(&self, len: usize) -> &[u8] {
+        assert!(len <= self.size());
+        if len == 0 {
+            return &[];
+        }
+        // SAFETY: in bounds (checked); the caller wrote these bytes.
+        unsafe {
+            let base = match self.kind {
+                Kind::Shared => self.body.shared.data as *const u8,
+                Kind::Constant => self.body.constant.data,
+                _ => self.body.inline.as_ptr(),
+            };
+            slice::from_raw_parts(base, len)
+        }
+    }
+
+    /// Writes `bytes` at the start of a read buffer (tests).
+    #[cfg(test)]
+    pub fn data_mut_filled_for_test(&mut self, bytes: &[u8]) {
+        assert!(bytes.len() <= self.size() && self.is_unique());
+        // SAFETY: in bounds, and the buffer is not shared.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.spare_ptr(), bytes.len()) };
+    }
+
+    /// A message whose body is `len` bytes at `offset` of this one's shared
+    /// body, holding a reference to it: a frame sliced out of a read buffer.
+    /// `self` must be shared (see [`Msg::read_buffer`]) and the range inside
+    /// it and written.
+    pub fn slice(&self, offset: usize, len: usize) -> Msg {
+        assert!(self.kind == Kind::Shared, "slices come from shared bodies");
+        // SAFETY: the shared field is active.
+        let shared = unsafe { self.body.shared };
+        assert!(offset <= shared.len && len <= shared.len - offset);
+        // SAFETY: the content is live (we hold a reference) and gains one
+        // for the new message; the range is inside the body (checked).
+        unsafe {
+            shared.content.as_ref().add_refs(1);
+            Msg::shared(shared.content, shared.data.add(offset), len)
+        }
     }
 
     /// A message that takes ownership of `bytes` without copying large ones.

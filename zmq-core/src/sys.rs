@@ -369,3 +369,13 @@ pub fn listening_fd(fd: i32, taken: bool) -> io::Result<Option<std::os::fd::Owne
     // to the library: it is closed with the listener, as libzmq does.
     Ok(Some(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }))
 }
+
+/// read(2) into `len` bytes at `buf`, which may be unwritten memory: no
+/// Rust reference to it is made.
+///
+/// # Safety
+/// `buf` must be valid for writes of `len` bytes.
+pub unsafe fn read_raw(fd: i32, buf: *mut u8, len: usize) -> io::Result<usize> {
+    let n = syscall!(read(fd, buf.cast(), len))?;
+    Ok(n as usize)
+}

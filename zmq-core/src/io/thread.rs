@@ -44,8 +44,18 @@ enum FrameDecoder {
 }
 
 impl FrameDecoder {
-    fn decode(&mut self, data: &[u8]) -> Result<(usize, Option<Msg>), DecodeError> {
+    /// Decodes from the read buffer's bytes `start..end`; with `slice`,
+    /// ZMTP 3 frames found whole are sliced out of the buffer, not copied.
+    fn decode(
+        &mut self,
+        buf: &Msg,
+        start: usize,
+        end: usize,
+        slice: bool,
+    ) -> Result<(usize, Option<Msg>), DecodeError> {
+        let data = &buf.filled(end)[start..];
         match self {
+            FrameDecoder::V3(d) if slice => d.decode_shared(buf, start, end),
             FrameDecoder::V3(d) => d.decode(data),
             FrameDecoder::V1(d) => d.decode(data),
             FrameDecoder::Raw => {
@@ -74,6 +84,11 @@ impl FrameDecoder {
 const WAKER: Token = Token(usize::MAX);
 /// Bytes read from a stream at a time.
 const READ_CHUNK: usize = 64 * 1024;
+/// A read of at least this many bytes has its frames sliced out of the read
+/// buffer (no copy, no allocation per frame); the buffer is then replaced for
+/// the next read. A smaller read's frames are copied, so a trickle of small
+/// messages does not pin a buffer each.
+const SLICE_MIN: usize = 8 * 1024;
 /// Output is written once this much is batched (or the pipe runs dry).
 const WRITE_BATCH: usize = 64 * 1024;
 /// Bodies at least this large go to and from the stream directly: written
@@ -345,7 +360,10 @@ struct Engine {
     /// The framing negotiated (ZMTP 3 until the handshake says otherwise).
     wire: Wire,
     maxmsgsize: i64,
-    inbuf: Vec<u8>,
+    /// The read buffer (shared with the frames sliced out of it), the end
+    /// of what was read into it, and how far that is decoded.
+    inbuf: Msg,
+    in_len: usize,
     in_pos: usize,
     out: Vec<u8>,
     out_pos: usize,
@@ -475,7 +493,8 @@ impl Engine {
             },
             wire: Wire::V3,
             maxmsgsize: options.maxmsgsize,
-            inbuf: Vec::new(),
+            inbuf: Msg::new(),
+            in_len: 0,
             in_pos: 0,
             out: Vec::with_capacity(WRITE_BATCH),
             out_pos: 0,
@@ -1593,26 +1612,28 @@ impl Session {
                     continue;
                 }
             }
-            engine.inbuf.clear();
             engine.in_pos = 0;
-            engine.inbuf.resize(READ_CHUNK, 0);
-            match engine.stream.read(&mut engine.inbuf) {
+            engine.in_len = 0;
+            if engine.inbuf.size() < READ_CHUNK || !engine.inbuf.is_unique() {
+                // Frames still share the old buffer: read into a new one.
+                engine.inbuf = Msg::read_buffer(READ_CHUNK).map_err(|_| Closed::Dropped)?;
+            }
+            let fd = engine.stream.raw_fd();
+            // SAFETY: the buffer is ours alone (checked above) and holds
+            // READ_CHUNK bytes.
+            let result = unsafe { crate::sys::read_raw(fd, engine.inbuf.spare_ptr(), READ_CHUNK) };
+            match result {
                 Ok(0) => {
-                    engine.inbuf.clear();
                     engine.errno = libc::EPIPE;
                     return Err(Closed::Dropped);
                 }
                 Ok(n) => {
-                    engine.inbuf.truncate(n);
+                    engine.in_len = n;
                     engine.input_seq += 1;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    engine.inbuf.clear();
-                    return Ok(None);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => engine.inbuf.clear(),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    engine.inbuf.clear();
                     engine.errno = e.raw_os_error().unwrap_or(0);
                     return Err(Closed::Dropped);
                 }
@@ -1626,7 +1647,7 @@ impl Session {
         if let Some(socks) = engine.socks.as_mut() {
             // The proxy first; ZMTP starts once it has connected us.
             let used = socks
-                .handle_input(&engine.inbuf[engine.in_pos..])
+                .handle_input(&engine.inbuf.filled(engine.in_len)[engine.in_pos..])
                 .map_err(|_| Closed::Dropped)?;
             engine.in_pos += used;
             socks.take_output(&mut engine.out);
@@ -1640,7 +1661,7 @@ impl Session {
                 .event(event::CONNECTED, fd, &engine.endpoint);
         }
         if let Some(hs) = engine.handshake.as_mut() {
-            let result = hs.handle_input(&engine.inbuf[engine.in_pos..]);
+            let result = hs.handle_input(&engine.inbuf.filled(engine.in_len)[engine.in_pos..]);
             hs.take_output(&mut engine.out);
             let used = match result {
                 Ok(used) => used,
@@ -1668,10 +1689,11 @@ impl Session {
             }
             pushed = true;
         }
-        while engine.in_pos < engine.inbuf.len() {
+        let slice = engine.in_len >= SLICE_MIN;
+        while engine.in_pos < engine.in_len {
             let (n, frame) = engine
                 .decoder
-                .decode(&engine.inbuf[engine.in_pos..])
+                .decode(&engine.inbuf, engine.in_pos, engine.in_len, slice)
                 .map_err(|_| Closed::Protocol)?;
             engine.in_pos += n;
             let Some(frame) = frame else {

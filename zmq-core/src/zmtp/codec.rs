@@ -57,6 +57,27 @@ impl Decoder {
     /// Decodes at most one frame from `data`. Returns the bytes consumed and
     /// the frame, if one was completed (commands have `flags::COMMAND`).
     pub fn decode(&mut self, data: &[u8]) -> Result<(usize, Option<Msg>), DecodeError> {
+        self.decode_in(data, None)
+    }
+
+    /// As [`Decoder::decode`] for the written bytes `start..end` of a read
+    /// buffer ([`Msg::read_buffer`]): a frame found whole in them is sliced
+    /// out of the buffer, sharing it, instead of copied.
+    pub fn decode_shared(
+        &mut self,
+        buf: &Msg,
+        start: usize,
+        end: usize,
+    ) -> Result<(usize, Option<Msg>), DecodeError> {
+        self.decode_in(&buf.filled(end)[start..], Some((buf, start)))
+    }
+
+    /// `backing`: the buffer `data` lies in and its offset there.
+    fn decode_in(
+        &mut self,
+        data: &[u8],
+        backing: Option<(&Msg, usize)>,
+    ) -> Result<(usize, Option<Msg>), DecodeError> {
         let mut used = 0;
         loop {
             match &mut self.state {
@@ -95,7 +116,14 @@ impl Decoder {
                     // Small bodies complete straight from the input when they
                     // are all there: no intermediate buffer.
                     if data.len() - used >= size {
-                        let frame = make_frame(flags, &data[used..used + size]);
+                        let frame = match backing {
+                            Some((buf, base)) if size > INLINE_CAPACITY => {
+                                let mut frame = buf.slice(base + used, size);
+                                apply_flags(&mut frame, flags);
+                                frame
+                            }
+                            _ => make_frame(flags, &data[used..used + size]),
+                        };
                         used += size;
                         self.state = State::Flags;
                         return Ok((used, Some(frame)));
@@ -136,11 +164,8 @@ impl Decoder {
 }
 
 fn make_frame(wire_flags: u8, body: &[u8]) -> Msg {
-    let mut frame = if body.len() <= INLINE_CAPACITY {
-        Msg::from_slice(body).expect("inline")
-    } else {
-        Msg::from_vec(body.to_vec())
-    };
+    // Inline, or one allocation; a failed allocation aborts, as Vec's would.
+    let mut frame = Msg::from_slice(body).expect("allocation");
     apply_flags(&mut frame, wire_flags);
     frame
 }
@@ -315,5 +340,25 @@ mod tests {
         wire.extend_from_slice(b"\x04PING");
         let frames = decode_all(&mut Decoder::new(-1), &wire);
         assert_ne!(frames[0].flags() & flags::COMMAND, 0);
+    }
+
+    /// Frames found whole in a read buffer share it; the buffer lives until
+    /// the last of them goes.
+    #[test]
+    fn shared_decoding_slices_the_buffer() {
+        let mut wire = Vec::new();
+        encode_frame(&mut wire, &Msg::from_vec(vec![7u8; 100]));
+        encode_frame(&mut wire, &Msg::from_slice(b"tiny").unwrap());
+        let mut buf = Msg::read_buffer(wire.len() + 10).unwrap();
+        buf.data_mut_filled_for_test(&wire);
+        let mut d = Decoder::new(-1);
+        let (n, a) = d.decode_shared(&buf, 0, wire.len()).unwrap();
+        let a = a.unwrap();
+        assert_eq!(a.data(), &[7u8; 100][..]);
+        assert!(!buf.is_unique());
+        let (m, b) = d.decode_shared(&buf, n, wire.len()).unwrap();
+        assert_eq!((n + m, b.unwrap().data()), (wire.len(), &b"tiny"[..]));
+        drop(buf);
+        assert_eq!(a.data(), &[7u8; 100][..]);
     }
 }
