@@ -232,23 +232,6 @@ static void test_notify_off (void *ctx)
     test_close_zero_linger (mon);
 }
 
-/* A plain listening socket on 127.0.0.1 (ephemeral port). */
-static int raw_listen (int *port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    CHECK (fd >= 0);
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
-    CHECK (listen (fd, 8) == 0);
-    socklen_t len = sizeof addr;
-    CHECK (getsockname (fd, (struct sockaddr *) &addr, &len) == 0);
-    *port = ntohs (addr.sin_port);
-    return fd;
-}
-
 /* Accepts one connection, waiting at most 5 s. */
 static int raw_accept (int lfd)
 {
@@ -263,7 +246,7 @@ static int raw_accept (int lfd)
 static void test_connect_out (void *ctx)
 {
     int port;
-    int lfd = raw_listen (&port);
+    int lfd = test_raw_listen (&port);
     char ep[TEST_ENDPOINT_MAX];
     snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", port);
 

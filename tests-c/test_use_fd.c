@@ -38,23 +38,6 @@ static void test_option (void *ctx)
     test_close_zero_linger (s);
 }
 
-/* A listening tcp socket on 127.0.0.1 (ephemeral port). */
-static int tcp_listener (int *port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    CHECK (fd >= 0);
-    struct sockaddr_in addr;
-    memset (&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
-    CHECK (listen (fd, 8) == 0);
-    socklen_t len = sizeof addr;
-    CHECK (getsockname (fd, (struct sockaddr *) &addr, &len) == 0);
-    *port = ntohs (addr.sin_port);
-    return fd;
-}
-
 /* A listening unix socket at path. */
 static int ipc_listener (const char *path)
 {
@@ -108,13 +91,13 @@ static void check_adopted (int fd, const char *bind_ep, const char *expect_ep)
 static void test_tcp (void)
 {
     int port;
-    int fd = tcp_listener (&port);
+    int fd = test_raw_listen (&port);
     char ep[TEST_ENDPOINT_MAX];
     snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", port);
     check_adopted (fd, ep, ep);
 
     //  The endpoint given to zmq_bind does not choose the port.
-    fd = tcp_listener (&port);
+    fd = test_raw_listen (&port);
     snprintf (ep, sizeof ep, "tcp://127.0.0.1:%d", port);
     check_adopted (fd, "tcp://127.0.0.1:*", ep);
 }

@@ -422,6 +422,24 @@ static inline void *test_monitor (void *ctx, void *sock, const char *name,
     return mon;
 }
 
+/* A plain listening tcp socket on 127.0.0.1 (ephemeral port, stored in
+ * *port), for tests that play a raw peer or hand libzmq a socket. */
+static inline int test_raw_listen (int *port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    CHECK (fd >= 0);
+    struct sockaddr_in addr;
+    memset (&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
+    CHECK (listen (fd, 8) == 0);
+    socklen_t len = sizeof addr;
+    CHECK (getsockname (fd, (struct sockaddr *) &addr, &len) == 0);
+    *port = ntohs (addr.sin_port);
+    return fd;
+}
+
 /* A plain tcp connection to 127.0.0.1:port, for tests that play a raw
  * (possibly hostile or legacy) peer. */
 static inline int test_raw_connect (int port)
