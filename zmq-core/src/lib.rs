@@ -14,6 +14,7 @@ pub mod options;
 pub mod pipe;
 pub mod proxy;
 pub mod socket;
+mod pool;
 mod sys;
 pub mod timers;
 pub mod transport;

@@ -141,6 +141,8 @@ impl Metadata {
 enum Release {
     /// The bytes follow the header in the same allocation of this layout.
     Inline(Layout),
+    /// As `Inline`, in a block of this pool class (crate::pool).
+    Pooled(usize),
     /// The caller's buffer, released by the caller's function.
     Caller { free: FreeFn, hint: *mut c_void },
     /// Bytes owned by a `Vec` (whose parts are kept to rebuild it).
@@ -166,13 +168,25 @@ impl Content {
         let header = Layout::new::<Content>();
         let body = Layout::array::<u8>(size).map_err(|_| Error::NoMemory)?;
         let (layout, offset) = header.extend(body).map_err(|_| Error::NoMemory)?;
-        // SAFETY: the layout is non-zero-sized (it holds the header).
-        let raw = unsafe {
-            if zeroed {
-                alloc::alloc_zeroed(layout)
-            } else {
-                alloc::alloc(layout)
+        // Small contents come from the recycling pool (see crate::pool).
+        let class = crate::pool::class_for(layout.size(), layout.align());
+        let raw = match class {
+            Some(class) => {
+                let raw = crate::pool::alloc(class).ok_or(Error::NoMemory)?.as_ptr();
+                if zeroed {
+                    // SAFETY: the block holds `offset + size` bytes.
+                    unsafe { ptr::write_bytes(raw.add(offset), 0, size) };
+                }
+                raw
             }
+            // SAFETY: the layout is non-zero-sized (it holds the header).
+            None => unsafe {
+                if zeroed {
+                    alloc::alloc_zeroed(layout)
+                } else {
+                    alloc::alloc(layout)
+                }
+            },
         };
         let content = NonNull::new(raw as *mut Content).ok_or(Error::NoMemory)?;
         // SAFETY: `raw` is a fresh allocation of `layout`, aligned for Content,
@@ -182,7 +196,10 @@ impl Content {
                 refcnt: AtomicUsize::new(1),
                 data: raw.add(offset),
                 size,
-                release: Release::Inline(layout),
+                release: match class {
+                    Some(class) => Release::Pooled(class),
+                    None => Release::Inline(layout),
+                },
             });
         }
         Ok(content)
@@ -234,6 +251,10 @@ impl Content {
                 Release::Inline(layout) => {
                     ptr::drop_in_place(raw);
                     alloc::dealloc(raw as *mut u8, layout);
+                }
+                Release::Pooled(class) => {
+                    ptr::drop_in_place(raw);
+                    crate::pool::free(NonNull::new_unchecked(raw as *mut u8), class);
                 }
                 Release::Caller { free, hint } => {
                     let data = (*raw).data;
