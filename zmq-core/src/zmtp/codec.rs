@@ -78,6 +78,24 @@ impl Decoder {
         data: &[u8],
         backing: Option<(&Msg, usize)>,
     ) -> Result<(usize, Option<Msg>), DecodeError> {
+        // Fast path: a short frame wholly in `data`, at a frame boundary.
+        if let (State::Flags, [f, size, rest @ ..]) = (&self.state, data) {
+            let size = *size as usize;
+            if f & FLAG_LONG == 0 && rest.len() >= size {
+                if self.max_size >= 0 && size as u64 > self.max_size as u64 {
+                    return Err(DecodeError::TooLarge);
+                }
+                let frame = match backing {
+                    Some((buf, base)) if size > INLINE_CAPACITY => {
+                        let mut frame = buf.slice(base + 2, size);
+                        apply_flags(&mut frame, *f);
+                        frame
+                    }
+                    _ => make_frame(*f, &rest[..size]),
+                };
+                return Ok((2 + size, Some(frame)));
+            }
+        }
         let mut used = 0;
         loop {
             match &mut self.state {
