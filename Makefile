@@ -11,7 +11,7 @@ RELEASE  := target/release
 TOP      := $(abspath .)
 
 .PHONY: all lib pc header install test test-deps test-rust test-header \
-        test-abi test-c test-install clean
+        test-abi test-c test-install bench clean
 
 all: lib pc
 
@@ -66,6 +66,11 @@ test-c: all
 
 test-install: all
 	./tools/install-check.sh
+
+# Benchmarks side by side with Debian's libzmq (bench/README.md): every cell,
+# alternating runs, ratios; writes bench/results.md. Not part of `make test`.
+bench: test-deps all
+	bench/run.sh
 
 clean:
 	$(CARGO) clean
