@@ -39,54 +39,6 @@
  *    checked) then DISCONNECTED. */
 #include "testutil.h"
 
-typedef struct
-{
-    int event;
-    uint32_t value;
-    char addr[TEST_ENDPOINT_MAX];
-} event_t;
-
-/* Receives one event within timeout_ms; returns 0 when none came. */
-static int recv_event (void *mon, event_t *ev, int timeout_ms)
-{
-    if (!test_wait_readable (mon, timeout_ms))
-        return 0;
-    zmq_msg_t msg;
-    CHECK_OK (zmq_msg_init (&msg));
-    CHECK_INT_EQ (zmq_msg_recv (&msg, mon, ZMQ_DONTWAIT), 6);
-    CHECK (zmq_msg_more (&msg));
-    const unsigned char *data = (const unsigned char *) zmq_msg_data (&msg);
-    uint16_t event;
-    memcpy (&event, data, 2);
-    memcpy (&ev->value, data + 2, 4);
-    ev->event = event;
-    CHECK_OK (zmq_msg_close (&msg));
-
-    CHECK_OK (zmq_msg_init (&msg));
-    int n = zmq_msg_recv (&msg, mon, ZMQ_DONTWAIT);
-    CHECK (n >= 0 && n < TEST_ENDPOINT_MAX);
-    CHECK (!zmq_msg_more (&msg));
-    memcpy (ev->addr, zmq_msg_data (&msg), (size_t) n);
-    ev->addr[n] = '\0';
-    CHECK_OK (zmq_msg_close (&msg));
-    return 1;
-}
-
-/* Receives the next event (within 5 s), checks its number and endpoint
- * (when addr is not NULL), and returns its value. */
-static uint32_t expect_event (void *mon, int event, const char *addr)
-{
-    event_t ev;
-    if (!recv_event (mon, &ev, 5000))
-        FAIL ("no event, expected 0x%x", event);
-    if (ev.event != event)
-        FAIL ("event 0x%x (value %u, \"%s\"), expected 0x%x", ev.event,
-              ev.value, ev.addr, event);
-    if (addr)
-        CHECK_STR_EQ (ev.addr, addr);
-    return ev.value;
-}
-
 static int local_port (int fd)
 {
     struct sockaddr_in addr;
@@ -145,39 +97,39 @@ static void test_lifecycle (void *ctx)
     test_bounce (server, client);
 
     //  Server: LISTENING, ACCEPTED, HANDSHAKE_SUCCEEDED.
-    int listen_fd = (int) expect_event (smon, ZMQ_EVENT_LISTENING, ep);
+    int listen_fd = (int) test_expect_event (smon, ZMQ_EVENT_LISTENING, ep);
     CHECK_INT_EQ (local_port (listen_fd), port);
-    int accepted_fd = (int) expect_event (smon, ZMQ_EVENT_ACCEPTED, ep);
+    int accepted_fd = (int) test_expect_event (smon, ZMQ_EVENT_ACCEPTED, ep);
     CHECK (accepted_fd != listen_fd);
     CHECK_INT_EQ (local_port (accepted_fd), port);
-    CHECK_INT_EQ (expect_event (smon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, ep), 0);
+    CHECK_INT_EQ (test_expect_event (smon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, ep), 0);
     CHECK_NOTHING_WITHIN (smon, 0);
 
     //  Client: [CONNECT_DELAYED], CONNECTED, HANDSHAKE_SUCCEEDED.
-    event_t ev;
-    CHECK (recv_event (cmon, &ev, 5000));
+    test_event_t ev;
+    CHECK (test_recv_event (cmon, &ev, 5000));
     if (ev.event == ZMQ_EVENT_CONNECT_DELAYED) {
         CHECK_STR_EQ (ev.addr, ep);
-        CHECK (recv_event (cmon, &ev, 5000));
+        CHECK (test_recv_event (cmon, &ev, 5000));
     }
     CHECK_INT_EQ (ev.event, ZMQ_EVENT_CONNECTED);
     CHECK_STR_EQ (ev.addr, ep);
     int connected_fd = (int) ev.value;
     CHECK_INT_EQ (peer_port (connected_fd), port);
     CHECK_INT_EQ (peer_port (accepted_fd), local_port (connected_fd));
-    CHECK_INT_EQ (expect_event (cmon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, ep), 0);
+    CHECK_INT_EQ (test_expect_event (cmon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, ep), 0);
     CHECK_NOTHING_WITHIN (cmon, 0);
 
     //  The client goes: its monitor stops; the server sees DISCONNECTED.
     test_close_zero_linger (client);
-    CHECK_INT_EQ (expect_event (cmon, ZMQ_EVENT_MONITOR_STOPPED, ""), 0);
-    CHECK_INT_EQ (expect_event (smon, ZMQ_EVENT_DISCONNECTED, ep),
+    CHECK_INT_EQ (test_expect_event (cmon, ZMQ_EVENT_MONITOR_STOPPED, ""), 0);
+    CHECK_INT_EQ (test_expect_event (smon, ZMQ_EVENT_DISCONNECTED, ep),
                   accepted_fd);
 
     //  The server goes: CLOSED (the listener), MONITOR_STOPPED.
     test_close_zero_linger (server);
-    CHECK_INT_EQ (expect_event (smon, ZMQ_EVENT_CLOSED, ep), listen_fd);
-    CHECK_INT_EQ (expect_event (smon, ZMQ_EVENT_MONITOR_STOPPED, ""), 0);
+    CHECK_INT_EQ (test_expect_event (smon, ZMQ_EVENT_CLOSED, ep), listen_fd);
+    CHECK_INT_EQ (test_expect_event (smon, ZMQ_EVENT_MONITOR_STOPPED, ""), 0);
     CHECK_NOTHING_WITHIN (smon, 100);
     CHECK_NOTHING_WITHIN (cmon, 0);
     test_close_zero_linger (smon);
@@ -198,9 +150,9 @@ static void test_mask (void *ctx)
     test_bind_any (server, "tcp", ep);
     CHECK_OK (zmq_connect (client, ep));
     test_bounce (server, client);
-    expect_event (cmon, ZMQ_EVENT_CONNECTED, ep);
+    test_expect_event (cmon, ZMQ_EVENT_CONNECTED, ep);
     test_close_zero_linger (server);
-    expect_event (cmon, ZMQ_EVENT_DISCONNECTED, ep);
+    test_expect_event (cmon, ZMQ_EVENT_DISCONNECTED, ep);
     //  The client keeps retrying (CONNECT_DELAYED, CLOSED, CONNECT_RETRIED
     //  every ~20-40 ms), none of which is in the mask.
     CHECK_NOTHING_WITHIN (cmon, 300);
@@ -221,14 +173,14 @@ static void test_retried_and_stop (void *ctx)
                          ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_MONITOR_STOPPED);
     CHECK_OK (zmq_connect (client, ep));
     for (int i = 0; i < 3; i++) {
-        uint32_t ivl = expect_event (mon, ZMQ_EVENT_CONNECT_RETRIED, ep);
+        uint32_t ivl = test_expect_event (mon, ZMQ_EVENT_CONNECT_RETRIED, ep);
         CHECK (ivl >= 50 && ivl < 100);
     }
     CHECK_OK (zmq_socket_monitor (client, NULL, 0));
     //  Retries may have been queued before the stop.
-    event_t ev;
+    test_event_t ev;
     do
-        CHECK (recv_event (mon, &ev, 5000));
+        CHECK (test_recv_event (mon, &ev, 5000));
     while (ev.event == ZMQ_EVENT_CONNECT_RETRIED);
     CHECK_INT_EQ (ev.event, ZMQ_EVENT_MONITOR_STOPPED);
     CHECK_INT_EQ (ev.value, 0);
@@ -257,15 +209,15 @@ static void test_bind_failed (void *ctx)
     void *mon2 = test_monitor (ctx, second, "inproc://mon-bind-failed",
                           ZMQ_EVENT_BIND_FAILED);
     CHECK_INT_EQ (zmq_bind (second, ep), -1);
-    CHECK_INT_EQ (expect_event (mon2, ZMQ_EVENT_BIND_FAILED, bare),
+    CHECK_INT_EQ (test_expect_event (mon2, ZMQ_EVENT_BIND_FAILED, bare),
                   EADDRINUSE);
     CHECK_NOTHING_WITHIN (mon2, 0);
 
     void *mon3 = test_monitor (ctx, third, "inproc://mon-bind-failed-all",
                           ZMQ_EVENT_ALL);
     CHECK_INT_EQ (zmq_bind (third, ep), -1);
-    expect_event (mon3, ZMQ_EVENT_CLOSED, "");
-    CHECK_INT_EQ (expect_event (mon3, ZMQ_EVENT_BIND_FAILED, bare),
+    test_expect_event (mon3, ZMQ_EVENT_CLOSED, "");
+    CHECK_INT_EQ (test_expect_event (mon3, ZMQ_EVENT_BIND_FAILED, bare),
                   EADDRINUSE);
     CHECK_NOTHING_WITHIN (mon3, 0);
 
@@ -302,33 +254,33 @@ static void test_handshake_failed (void *ctx)
     //  Mechanism mismatch.
     int fd = test_raw_connect (port);
     send_greeting (fd, "FOO");
-    int accepted = (int) expect_event (mon, ZMQ_EVENT_ACCEPTED, ep);
-    CHECK_INT_EQ (expect_event (mon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ep),
+    int accepted = (int) test_expect_event (mon, ZMQ_EVENT_ACCEPTED, ep);
+    CHECK_INT_EQ (test_expect_event (mon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ep),
                   ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH);
-    CHECK_INT_EQ (expect_event (mon, ZMQ_EVENT_DISCONNECTED, ep), accepted);
+    CHECK_INT_EQ (test_expect_event (mon, ZMQ_EVENT_DISCONNECTED, ep), accepted);
     close (fd);
 
     //  NULL mechanism, then a HELLO command instead of READY.
     fd = test_raw_connect (port);
     send_greeting (fd, "NULL");
     test_write_all (fd, "\x04\x06\x05HELLO", 8);
-    accepted = (int) expect_event (mon, ZMQ_EVENT_ACCEPTED, ep);
-    CHECK_INT_EQ (expect_event (mon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ep),
+    accepted = (int) test_expect_event (mon, ZMQ_EVENT_ACCEPTED, ep);
+    CHECK_INT_EQ (test_expect_event (mon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ep),
                   ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND);
-    CHECK_INT_EQ (expect_event (mon, ZMQ_EVENT_DISCONNECTED, ep), accepted);
+    CHECK_INT_EQ (test_expect_event (mon, ZMQ_EVENT_DISCONNECTED, ep), accepted);
     close (fd);
 
     //  Connects and goes away during the handshake.
     fd = test_raw_connect (port);
     close (fd);
-    accepted = (int) expect_event (mon, ZMQ_EVENT_ACCEPTED, ep);
-    expect_event (mon, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ep);
-    CHECK_INT_EQ (expect_event (mon, ZMQ_EVENT_DISCONNECTED, ep), accepted);
+    accepted = (int) test_expect_event (mon, ZMQ_EVENT_ACCEPTED, ep);
+    test_expect_event (mon, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, ep);
+    CHECK_INT_EQ (test_expect_event (mon, ZMQ_EVENT_DISCONNECTED, ep), accepted);
 
     CHECK_NOTHING_WITHIN (mon, 0);
     test_close_zero_linger (server);
-    expect_event (mon, ZMQ_EVENT_CLOSED, ep);
-    expect_event (mon, ZMQ_EVENT_MONITOR_STOPPED, "");
+    test_expect_event (mon, ZMQ_EVENT_CLOSED, ep);
+    test_expect_event (mon, ZMQ_EVENT_MONITOR_STOPPED, "");
     test_close_zero_linger (mon);
 }
 
