@@ -403,19 +403,13 @@ impl Msg {
 
     /// A buffer of `size` bytes to read a stream into, always shared (never
     /// inline), so that frames can be sliced out of it without copying.
-    /// Its bytes are unwritten: fill them through [`Msg::spare_ptr`] only,
-    /// and read back only what was filled.
+    /// Its bytes are unwritten: fill them through [`Msg::data_ptr`] only,
+    /// and read back only what was filled ([`Msg::filled`]).
     pub fn read_buffer(size: usize) -> Result<Msg> {
         let content = Content::alloc(size, false)?;
         // SAFETY: freshly allocated with `size` bytes of body.
         let data = unsafe { content.as_ref().data };
         Ok(Msg::shared(content, data, size))
-    }
-
-    /// The body's address, for writing into a buffer made by
-    /// [`Msg::read_buffer`] while [`Msg::is_unique`] holds.
-    pub fn spare_ptr(&mut self) -> *mut u8 {
-        self.data_ptr()
     }
 
     /// Whether no other message shares this body (always true for inline
@@ -434,18 +428,8 @@ impl Msg {
     /// The first `len` bytes of a [`Msg::read_buffer`], once written.
     pub fn filled(&self, len: usize) -> &[u8] {
         assert!(len <= self.size());
-        if len == 0 {
-            return &[];
-        }
         // SAFETY: in bounds (checked); the caller wrote these bytes.
-        unsafe {
-            let base = match self.kind {
-                Kind::Shared => self.body.shared.data as *const u8,
-                Kind::Constant => self.body.constant.data,
-                _ => self.body.inline.as_ptr(),
-            };
-            slice::from_raw_parts(base, len)
-        }
+        unsafe { self.first_bytes(len) }
     }
 
     /// Writes `bytes` at the start of a read buffer (tests).
@@ -453,7 +437,7 @@ impl Msg {
     pub fn data_mut_filled_for_test(&mut self, bytes: &[u8]) {
         assert!(bytes.len() <= self.size() && self.is_unique());
         // SAFETY: in bounds, and the buffer is not shared.
-        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.spare_ptr(), bytes.len()) };
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.data_ptr(), bytes.len()) };
     }
 
     /// A message whose body is `len` bytes at `offset` of this one's shared
@@ -570,23 +554,30 @@ impl Msg {
         }
     }
 
-    /// The body.
+    /// The body (every body but a read buffer's is written memory of its
+    /// recorded length).
     pub fn data(&self) -> &[u8] {
-        // SAFETY: `kind` says which union field is active; every body is
-        // initialised memory of its recorded length.
+        // SAFETY: the recorded length of a written body.
+        unsafe { self.first_bytes(self.size()) }
+    }
+
+    /// The body's first `len` bytes.
+    ///
+    /// # Safety
+    /// `len` is at most the body's size and those bytes are written.
+    unsafe fn first_bytes(&self, len: usize) -> &[u8] {
+        if len == 0 {
+            return &[];
+        }
+        // SAFETY: `kind` says which union field is active; the range is the
+        // caller's promise.
         unsafe {
-            match self.kind {
-                Kind::Shared => slice::from_raw_parts(self.body.shared.data, self.body.shared.len),
-                Kind::Constant => {
-                    let c = self.body.constant;
-                    if c.len == 0 {
-                        &[]
-                    } else {
-                        slice::from_raw_parts(c.data, c.len)
-                    }
-                }
-                _ => &self.body.inline[..self.inline_len as usize],
-            }
+            let base = match self.kind {
+                Kind::Shared => self.body.shared.data as *const u8,
+                Kind::Constant => self.body.constant.data,
+                _ => self.body.inline.as_ptr(),
+            };
+            slice::from_raw_parts(base, len)
         }
     }
 

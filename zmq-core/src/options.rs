@@ -406,12 +406,13 @@ impl Options {
             SockOpt::SocksProxy => self.socks_proxy = value.to_vec(),
             // The security options (libzmq: options.cpp): each one picks
             // the mechanism it belongs to.
-            SockOpt::PlainServer => {
+            // Being the server picks the mechanism; 0 goes back to NULL.
+            SockOpt::PlainServer | SockOpt::CurveServer => {
                 self.as_server = strict_bool(int)?;
-                self.mechanism = if self.as_server {
-                    Mechanism::Plain
-                } else {
-                    Mechanism::Null
+                self.mechanism = match (self.as_server, option) {
+                    (false, _) => Mechanism::Null,
+                    (true, SockOpt::PlainServer) => Mechanism::Plain,
+                    (true, _) => Mechanism::Curve,
                 };
             }
             SockOpt::PlainUsername | SockOpt::PlainPassword => {
@@ -429,14 +430,6 @@ impl Options {
                 }
                 self.as_server = false;
                 self.mechanism = Mechanism::Plain;
-            }
-            SockOpt::CurveServer => {
-                self.as_server = strict_bool(int)?;
-                self.mechanism = if self.as_server {
-                    Mechanism::Curve
-                } else {
-                    Mechanism::Null
-                };
             }
             SockOpt::CurvePublicKey => self.curve_public_key = self.curve_key(value)?,
             SockOpt::CurveSecretKey => self.curve_secret_key = self.curve_key(value)?,

@@ -448,6 +448,17 @@ impl Pipe {
         }
     }
 
+    /// Handles an activation event from the peer (`ActivateRead` or
+    /// `ActivateWrite`) for an owner that just goes on pumping after it.
+    pub fn activate(&mut self, kind: PipeEventKind) {
+        match kind {
+            PipeEventKind::ActivateRead => self.activate_read(),
+            PipeEventKind::ActivateWrite => {
+                self.activate_write();
+            }
+        }
+    }
+
     /// Marks the end readable again after an `ActivateRead`.
     pub fn activate_read(&mut self) {
         self.in_active = true;

@@ -35,6 +35,16 @@ pub fn fill_random(buf: &mut [u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// `N` bytes from the kernel's CSPRNG, for seeds, nonces and keys whose
+/// failure is not worth an error path: `getrandom(2)` does not fail once the
+/// system has booted, and a failure would leave zeros, which weakens but
+/// never breaks what uses them.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    let _ = fill_random(&mut b);
+    b
+}
+
 /// poll(2) over `fds`; returns how many are ready. `timeout_ms` -1 waits
 /// forever. Errors: `Interrupted` when a signal handler runs.
 pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {

@@ -23,7 +23,7 @@ use slab::Slab;
 
 use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Metadata, Msg};
-use crate::pipe::{Pipe, PipeEvent, PipeEventKind, PipeWaker};
+use crate::pipe::{Pipe, PipeEvent, PipeWaker};
 use crate::socket::{Command, SocketMailbox, SocketType};
 use crate::transport::address::{
     parse_tcp, resolve_host, tcp_endpoint_string, IpcAddr, TcpConnect,
@@ -53,9 +53,11 @@ impl FrameDecoder {
         end: usize,
         slice: bool,
     ) -> Result<(usize, Option<Msg>), DecodeError> {
+        if let (FrameDecoder::V3(d), true) = (&mut *self, slice) {
+            return d.decode_shared(buf, start, end);
+        }
         let data = &buf.filled(end)[start..];
         match self {
-            FrameDecoder::V3(d) if slice => d.decode_shared(buf, start, end),
             FrameDecoder::V3(d) => d.decode(data),
             FrameDecoder::V1(d) => d.decode(data),
             FrameDecoder::Raw => {
@@ -881,22 +883,19 @@ impl Reactor {
             Target::Tcp(tc) => {
                 // Through a SOCKS proxy: connect to it, and let it resolve
                 // and reach the endpoint (libzmq: socks_connecter).
-                let (host, port) = match &s.spec.options.socks {
-                    Some(proxy) => match parse_tcp(&proxy.proxy) {
-                        Ok(spec) => {
-                            socks = Some(SocksClient::new(
-                                &tc.dest.host,
-                                tc.dest.port,
-                                &proxy.username,
-                                &proxy.password,
-                            ));
-                            (spec.host, spec.port)
-                        }
-                        Err(_) => (String::new(), 0),
-                    },
-                    None => (tc.dest.host.clone(), tc.dest.port),
+                let dest = match &s.spec.options.socks {
+                    Some(proxy) => parse_tcp(&proxy.proxy).ok().map(|spec| {
+                        socks = Some(SocksClient::new(
+                            &tc.dest.host,
+                            tc.dest.port,
+                            &proxy.username,
+                            &proxy.password,
+                        ));
+                        (spec.host, spec.port)
+                    }),
+                    None => Some((tc.dest.host.clone(), tc.dest.port)),
                 };
-                match resolve_host(&host, port, ipv6).filter(|_| port != 0) {
+                match dest.and_then(|(host, port)| resolve_host(&host, port, ipv6)) {
                     Some(addr) => {
                         // Events name the address connected to: the proxy's,
                         // through one.
@@ -1051,12 +1050,7 @@ impl Reactor {
         if pipe.id() != event.end {
             return;
         }
-        match event.kind {
-            PipeEventKind::ActivateRead => pipe.activate_read(),
-            PipeEventKind::ActivateWrite => {
-                pipe.activate_write();
-            }
-        }
+        pipe.activate(event.kind);
         if !delivering {
             // Not connected (yet): the socket may have closed meanwhile.
             if pipe.is_peer_closed() {
@@ -1108,6 +1102,8 @@ impl Reactor {
                 self.handshake_done(token, peer);
                 self.drive(token);
             }
+            // A failed handshake may have an ERROR to say first.
+            Err(Closed::Handshake(e)) => self.handshake_failed(token, e),
             Err(closed) => self.engine_closed(token, closed),
         }
     }
@@ -1204,12 +1200,7 @@ impl Reactor {
         let Some(zap) = s.zap.as_mut() else {
             return;
         };
-        match event.kind {
-            PipeEventKind::ActivateRead => zap.activate_read(),
-            PipeEventKind::ActivateWrite => {
-                zap.activate_write();
-            }
-        }
+        zap.activate(event.kind);
         let mut complete = false;
         while let Some(frame) = zap.read() {
             let more = frame.more();
@@ -1621,7 +1612,7 @@ impl Session {
             let fd = engine.stream.raw_fd();
             // SAFETY: the buffer is ours alone (checked above) and holds
             // READ_CHUNK bytes.
-            let result = unsafe { crate::sys::read_raw(fd, engine.inbuf.spare_ptr(), READ_CHUNK) };
+            let result = unsafe { crate::sys::read_raw(fd, engine.inbuf.data_ptr(), READ_CHUNK) };
             match result {
                 Ok(0) => {
                     engine.errno = libc::EPIPE;
@@ -1663,14 +1654,7 @@ impl Session {
         if let Some(hs) = engine.handshake.as_mut() {
             let result = hs.handle_input(&engine.inbuf.filled(engine.in_len)[engine.in_pos..]);
             hs.take_output(&mut engine.out);
-            let used = match result {
-                Ok(used) => used,
-                Err(e) => {
-                    engine.flush_best_effort();
-                    return Err(Closed::Handshake(e));
-                }
-            };
-            engine.in_pos += used;
+            engine.in_pos += result.map_err(Closed::Handshake)?;
             if let Some(peer) = hs.take_peer() {
                 engine.handshake = None;
                 return Ok(Some(peer));

@@ -555,15 +555,13 @@ struct Req {
 
 impl Req {
     fn new() -> Req {
-        let mut seed = [0u8; 4];
-        let _ = crate::sys::fill_random(&mut seed);
         Req {
             dealer: Dealer::default(),
             receiving_reply: false,
             message_begins: true,
             reply_pipe: None,
             request_id_frames: false,
-            request_id: u32::from_ne_bytes(seed),
+            request_id: u32::from_ne_bytes(crate::sys::random_bytes()),
             strict: true,
         }
     }
@@ -794,15 +792,13 @@ struct Stream {
 impl Stream {
     fn new() -> Stream {
         // Ids count up from a random start, as libzmq's do.
-        let mut seed = [0u8; 4];
-        let _ = crate::sys::fill_random(&mut seed);
         Stream {
             fq: Fq::default(),
             out: HashMap::new(),
             prefetched: None,
             more_out: false,
             current_out: None,
-            next_integral_id: u32::from_ne_bytes(seed),
+            next_integral_id: u32::from_ne_bytes(crate::sys::random_bytes()),
             connect_routing_id: None,
         }
     }

@@ -128,6 +128,24 @@ impl Command {
     }
 }
 
+/// Appends a command frame named `name` whose data is `parts`, in order
+/// (for the security handshakes' commands, which carry raw fields).
+pub fn encode_command(out: &mut Vec<u8>, name: &[u8], parts: &[&[u8]]) {
+    let len = 1 + name.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    encode_header(out, len, false, true);
+    out.push(name.len() as u8);
+    out.extend_from_slice(name);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+}
+
+/// The data of the command frame body `body` if it is named `name`.
+pub fn command_data<'a>(body: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let (&len, rest) = body.split_first()?;
+    (len as usize == name.len() && rest.starts_with(name)).then(|| &rest[name.len()..])
+}
+
 /// Appends `props` in the metadata encoding of [`parse_properties`].
 pub fn encode_properties(props: &[(String, Vec<u8>)], out: &mut Vec<u8>) {
     for (k, v) in props {

@@ -12,8 +12,9 @@ use crypto_box::{PublicKey, SalsaBox, SecretKey};
 use crypto_secretbox::{KeyInit, XSalsa20Poly1305};
 
 use crate::msg::{flags, Msg};
+use crate::sys::random_bytes as random;
 use crate::zmtp::codec::encode_header;
-use crate::zmtp::command::{encode_properties, parse_properties};
+use crate::zmtp::command::{command_data, encode_command, encode_properties, parse_properties};
 use crate::zmtp::handshake::HandshakeError;
 
 pub const KEY_LEN: usize = 32;
@@ -38,15 +39,6 @@ const INITIATE_MIN: usize = 257;
 const READY_MIN: usize = 30;
 const MESSAGE_MIN: usize = 33;
 
-fn random<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    // The kernel's CSPRNG does not fail once the system has booted; a
-    // failure would leave zeros, which only weakens, never breaks, the
-    // protocol's framing, so it is not worth an error path of its own.
-    let _ = crate::sys::fill_random(&mut b);
-    b
-}
-
 fn nonce(prefix: &[u8], tail: &[u8]) -> [u8; 24] {
     let mut n = [0u8; 24];
     n[..prefix.len()].copy_from_slice(prefix);
@@ -54,11 +46,14 @@ fn nonce(prefix: &[u8], tail: &[u8]) -> [u8; 24] {
     n
 }
 
-/// Appends `tag || ciphertext` of `plain` to `out`.
-fn seal(cipher: &impl AeadInPlace, nonce: &[u8; 24], plain: &[u8], out: &mut Vec<u8>) {
+/// Appends `tag || ciphertext` of the plaintext `parts` (concatenated) to
+/// `out`, encrypting in place.
+fn seal(cipher: &impl AeadInPlace, nonce: &[u8; 24], parts: &[&[u8]], out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&[0u8; TAG]);
-    out.extend_from_slice(plain);
+    for p in parts {
+        out.extend_from_slice(p);
+    }
     let tag = cipher
         .encrypt_in_place_detached(GenericArray::from_slice(nonce), b"", &mut out[start + TAG..])
         .expect("XSalsa20 takes any length a frame can have");
@@ -90,26 +85,10 @@ fn salsa_box(public: &Key, secret: &Key) -> SalsaBox {
     SalsaBox::new(&PublicKey::from(*public), &SecretKey::from(*secret))
 }
 
-fn command(name: &[u8], parts: &[&[u8]], out: &mut Vec<u8>) {
-    let len = 1 + name.len() + parts.iter().map(|p| p.len()).sum::<usize>();
-    encode_header(out, len, false, true);
-    out.push(name.len() as u8);
-    out.extend_from_slice(name);
-    for p in parts {
-        out.extend_from_slice(p);
-    }
-}
-
 /// libzmq's `check_basic_command_structure`: a name length byte and more
 /// bytes than it announces.
 pub fn well_formed(body: &[u8]) -> bool {
     body.len() > 1 && body.len() > body[0] as usize
-}
-
-/// The body of a command named `name`, if `body` is one.
-fn strip<'a>(body: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    let (&len, rest) = body.split_first()?;
-    (len as usize == name.len() && rest.starts_with(name)).then(|| &rest[name.len()..])
 }
 
 /// The encryption of an established CURVE connection: every frame travels
@@ -141,33 +120,14 @@ impl Cipher {
         if msg.flags() & flags::COMMAND != 0 {
             inner_flags |= 2;
         }
-        self.encrypt_parts(inner_flags, &[msg.data()], out);
-    }
-
-    /// As `encrypt`, for a body given in parts (a command's name and data).
-    pub fn encrypt_parts(&mut self, inner_flags: u8, parts: &[&[u8]], out: &mut Vec<u8>) {
-        let n = self.send_nonce;
+        let n = self.send_nonce.to_be_bytes();
         self.send_nonce += 1;
-        let body_len: usize = parts.iter().map(|p| p.len()).sum();
-        let len = 8 + 8 + TAG + 1 + body_len;
-        encode_header(out, len, false, false);
+        // A data frame (libzmq never sets MORE or COMMAND outside the box).
+        encode_header(out, 8 + 8 + TAG + 1 + msg.size(), false, false);
         out.extend_from_slice(b"\x07MESSAGE");
-        out.extend_from_slice(&n.to_be_bytes());
-        let start = out.len();
-        out.extend_from_slice(&[0u8; TAG]);
-        out.push(inner_flags);
-        for p in parts {
-            out.extend_from_slice(p);
-        }
-        let tag = self
-            .boxer
-            .encrypt_in_place_detached(
-                GenericArray::from_slice(&nonce(self.send_prefix, &n.to_be_bytes())),
-                b"",
-                &mut out[start + TAG..],
-            )
-            .expect("XSalsa20 takes any length a frame can have");
-        out[start..start + TAG].copy_from_slice(&tag);
+        out.extend_from_slice(&n);
+        let nonce = nonce(self.send_prefix, &n);
+        seal(&self.boxer, &nonce, &[&[inner_flags], msg.data()], out);
     }
 
     /// Opens a MESSAGE frame into the message it carries (with MORE and
@@ -177,7 +137,7 @@ impl Cipher {
         if !well_formed(frame.data()) {
             return Err(HandshakeError::Malformed);
         }
-        let body = strip(frame.data(), b"MESSAGE").ok_or(HandshakeError::UnexpectedCommand)?;
+        let body = command_data(frame.data(), b"MESSAGE").ok_or(HandshakeError::UnexpectedCommand)?;
         if frame.size() < MESSAGE_MIN {
             return Err(HandshakeError::Malformed);
         }
@@ -259,12 +219,12 @@ impl Client {
         let short = self.next_nonce();
         let mut boxed = Vec::with_capacity(80);
         let to_server = salsa_box(&self.server, &self.cn_secret);
-        seal(&to_server, &nonce(HELLO_PREFIX, &short), &[0u8; 64], &mut boxed);
+        seal(&to_server, &nonce(HELLO_PREFIX, &short), &[&[0u8; 64]], &mut boxed);
         let version = [1u8, 0];
-        command(
+        encode_command(
+            out,
             b"HELLO",
             &[&version, &[0u8; 72], &self.cn_public, &short, &boxed],
-            out,
         );
     }
 
@@ -277,7 +237,7 @@ impl Client {
     ) -> Result<Option<Established>, HandshakeError> {
         match self.state {
             ClientState::ExpectWelcome => {
-                let w = strip(body, b"WELCOME").ok_or(HandshakeError::UnexpectedCommand)?;
+                let w = command_data(body, b"WELCOME").ok_or(HandshakeError::UnexpectedCommand)?;
                 // libzmq's client calls any bad WELCOME a cryptographic error.
                 if body.len() != WELCOME_LEN {
                     return Err(HandshakeError::Crypto);
@@ -291,30 +251,29 @@ impl Client {
                 // one, boxed from our long-term key to its short-term key.
                 let vouch_nonce: [u8; 16] = random();
                 let mut vouch = Vec::with_capacity(80);
-                let mut vouched = [0u8; 64];
-                vouched[..32].copy_from_slice(&self.cn_public);
-                vouched[32..].copy_from_slice(&self.server);
                 seal(
                     &salsa_box(&server_short, &self.secret),
                     &nonce(VOUCH_PREFIX, &vouch_nonce),
-                    &vouched,
+                    &[&self.cn_public, &self.server],
                     &mut vouch,
                 );
-                let mut plain = Vec::with_capacity(128 + 64);
-                plain.extend_from_slice(&self.public);
-                plain.extend_from_slice(&vouch_nonce);
-                plain.extend_from_slice(&vouch);
-                encode_properties(metadata, &mut plain);
+                let mut props = Vec::new();
+                encode_properties(metadata, &mut props);
                 let short = self.next_nonce();
-                let mut boxed = Vec::with_capacity(plain.len() + TAG);
-                seal(&short_box, &nonce(INITIATE_PREFIX, &short), &plain, &mut boxed);
-                command(b"INITIATE", &[cookie, &short, &boxed], out);
+                let mut boxed = Vec::with_capacity(128 + props.len() + TAG);
+                seal(
+                    &short_box,
+                    &nonce(INITIATE_PREFIX, &short),
+                    &[&self.public, &vouch_nonce, &vouch, &props],
+                    &mut boxed,
+                );
+                encode_command(out, b"INITIATE", &[cookie, &short, &boxed]);
                 self.server_short = Some(short_box);
                 self.state = ClientState::ExpectReady;
                 Ok(None)
             }
             ClientState::ExpectReady => {
-                let r = strip(body, b"READY").ok_or(HandshakeError::UnexpectedCommand)?;
+                let r = command_data(body, b"READY").ok_or(HandshakeError::UnexpectedCommand)?;
                 if body.len() < READY_MIN {
                     return Err(HandshakeError::MalformedReady);
                 }
@@ -394,7 +353,7 @@ impl Server {
     pub fn process(&mut self, body: &[u8], out: &mut Vec<u8>) -> Result<bool, HandshakeError> {
         match self.state {
             ServerState::ExpectHello => {
-                let h = strip(body, b"HELLO").ok_or(HandshakeError::UnexpectedCommand)?;
+                let h = command_data(body, b"HELLO").ok_or(HandshakeError::UnexpectedCommand)?;
                 if body.len() != HELLO_LEN {
                     return Err(HandshakeError::MalformedHello);
                 }
@@ -412,34 +371,28 @@ impl Server {
                 // The cookie: the client's and our short-term keys, boxed
                 // with a key only we know.
                 let cookie_nonce: [u8; 16] = random();
-                let mut keys = [0u8; 64];
-                keys[..32].copy_from_slice(&client_short);
-                keys[32..].copy_from_slice(&self.cn_secret);
                 let mut cookie = Vec::with_capacity(COOKIE_LEN);
                 cookie.extend_from_slice(&cookie_nonce);
                 seal(
                     &XSalsa20Poly1305::new(GenericArray::from_slice(&self.cookie_key)),
                     &nonce(COOKIE_PREFIX, &cookie_nonce),
-                    &keys,
+                    &[&client_short, &self.cn_secret],
                     &mut cookie,
                 );
-                let mut plain = Vec::with_capacity(128);
-                plain.extend_from_slice(&self.cn_public);
-                plain.extend_from_slice(&cookie);
                 let welcome_nonce: [u8; 16] = random();
                 let mut boxed = Vec::with_capacity(144);
                 seal(
                     &from_client,
                     &nonce(WELCOME_PREFIX, &welcome_nonce),
-                    &plain,
+                    &[&self.cn_public, &cookie],
                     &mut boxed,
                 );
-                command(b"WELCOME", &[&welcome_nonce, &boxed], out);
+                encode_command(out, b"WELCOME", &[&welcome_nonce, &boxed]);
                 self.state = ServerState::ExpectInitiate;
                 Ok(false)
             }
             ServerState::ExpectInitiate => {
-                let i = strip(body, b"INITIATE").ok_or(HandshakeError::UnexpectedCommand)?;
+                let i = command_data(body, b"INITIATE").ok_or(HandshakeError::UnexpectedCommand)?;
                 if body.len() < INITIATE_MIN {
                     return Err(HandshakeError::MalformedInitiate);
                 }
@@ -485,11 +438,11 @@ impl Server {
     pub fn ready(&mut self, metadata: &[(String, Vec<u8>)], out: &mut Vec<u8>) -> Cipher {
         let boxer = self.boxer.take().expect("INITIATE verified");
         let n = self.nonce;
-        let mut plain = Vec::new();
-        encode_properties(metadata, &mut plain);
-        let mut boxed = Vec::with_capacity(plain.len() + TAG);
-        seal(&boxer, &nonce(READY_PREFIX, &n.to_be_bytes()), &plain, &mut boxed);
-        command(b"READY", &[&n.to_be_bytes(), &boxed], out);
+        let mut props = Vec::new();
+        encode_properties(metadata, &mut props);
+        let mut boxed = Vec::with_capacity(props.len() + TAG);
+        seal(&boxer, &nonce(READY_PREFIX, &n.to_be_bytes()), &[&props], &mut boxed);
+        encode_command(out, b"READY", &[&n.to_be_bytes(), &boxed]);
         self.state = ServerState::Done;
         Cipher {
             boxer,

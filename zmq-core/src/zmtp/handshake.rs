@@ -13,7 +13,9 @@
 use crate::msg::Msg;
 use crate::socket::SocketType;
 use crate::zmtp::codec::{encode_frame, DecodeError, Decoder};
-use crate::zmtp::command::{parse_properties, Command};
+use crate::zmtp::command::{
+    command_data, encode_command, encode_properties, parse_properties, Command,
+};
 use crate::zmtp::curve::{self, Cipher};
 use crate::zmtp::v1::{self, V1Decoder};
 
@@ -348,20 +350,19 @@ impl Handshake {
 
     /// The peer may in: the step the mechanism held back for ZAP.
     fn zap_allowed(&mut self) -> Result<(), HandshakeError> {
-        let props = self.our_properties();
         match self.mech.as_mut() {
             Some(Mech::Null { ready_sent, .. }) => {
                 *ready_sent = true;
-                Command::Ready(props).encode(&mut self.out);
+                Command::Ready(our_properties(&self.config)).encode(&mut self.out);
                 self.maybe_finish_null()
             }
             Some(Mech::PlainServer { step }) => {
                 *step = PlainServerStep::Initiate;
-                self.out.extend_from_slice(b"\x04\x08\x07WELCOME");
+                encode_command(&mut self.out, b"WELCOME", &[]);
                 Ok(())
             }
             Some(Mech::CurveServer(server)) => {
-                let cipher = server.ready(&props, &mut self.out);
+                let cipher = server.ready(&our_properties(&self.config), &mut self.out);
                 let peer_props = std::mem::take(&mut server.properties);
                 self.finish(peer_props, Some(cipher))
             }
@@ -550,22 +551,6 @@ impl Handshake {
         }
     }
 
-    /// The properties our READY (or INITIATE) carries.
-    fn our_properties(&self) -> Vec<(String, Vec<u8>)> {
-        let mut props = vec![(
-            "Socket-Type".to_owned(),
-            self.config.socket_type.name().as_bytes().to_vec(),
-        )];
-        if matches!(
-            self.config.socket_type,
-            SocketType::Req | SocketType::Dealer | SocketType::Router
-        ) {
-            props.push(("Identity".to_owned(), self.config.identity.clone()));
-        }
-        props.extend(self.config.metadata.iter().cloned());
-        props
-    }
-
     /// Greetings are exchanged: the mechanism's first move.
     fn start_mechanism(&mut self) {
         let mech = match self.config.security.clone() {
@@ -576,8 +561,7 @@ impl Handshake {
                         credentials: Vec::new(),
                     });
                 } else {
-                    let props = self.our_properties();
-                    Command::Ready(props).encode(&mut self.out);
+                    Command::Ready(our_properties(&self.config)).encode(&mut self.out);
                 }
                 Mech::Null {
                     ready_sent: !self.config.null_zap,
@@ -590,13 +574,16 @@ impl Handshake {
                 password,
             } => {
                 // HELLO: the username and password, each after its length.
-                let mut body = b"\x05HELLO".to_vec();
-                body.push(username.len() as u8);
-                body.extend_from_slice(&username);
-                body.push(password.len() as u8);
-                body.extend_from_slice(&password);
-                crate::zmtp::codec::encode_header(&mut self.out, body.len(), false, true);
-                self.out.extend_from_slice(&body);
+                encode_command(
+                    &mut self.out,
+                    b"HELLO",
+                    &[
+                        &[username.len() as u8],
+                        &username,
+                        &[password.len() as u8],
+                        &password,
+                    ],
+                );
                 Mech::PlainClient { welcomed: false }
             }
             Security::Plain { server: true, .. } => Mech::PlainServer {
@@ -627,7 +614,6 @@ impl Handshake {
         if let Ok(Command::Error(reason)) = Command::load(body) {
             return Err(error_reason(reason));
         }
-        let props = self.our_properties();
         match self.mech.as_mut().expect("started after the greeting") {
             Mech::Null {
                 peer_ready: peer @ None,
@@ -642,19 +628,16 @@ impl Handshake {
             Mech::Null { .. } => Err(HandshakeError::UnexpectedCommand),
             Mech::PlainClient { welcomed } => {
                 if !*welcomed {
-                    if body != b"\x07WELCOME" {
-                        return Err(if body.starts_with(b"\x07WELCOME") {
-                            HandshakeError::MalformedWelcome
-                        } else {
-                            HandshakeError::UnexpectedCommand
-                        });
+                    match command_data(body, b"WELCOME") {
+                        Some([]) => {}
+                        Some(_) => return Err(HandshakeError::MalformedWelcome),
+                        None => return Err(HandshakeError::UnexpectedCommand),
                     }
                     *welcomed = true;
                     // INITIATE: our metadata.
-                    let mut initiate = b"\x08INITIATE".to_vec();
-                    crate::zmtp::command::encode_properties(&props, &mut initiate);
-                    crate::zmtp::codec::encode_header(&mut self.out, initiate.len(), false, true);
-                    self.out.extend_from_slice(&initiate);
+                    let mut props = Vec::new();
+                    encode_properties(&our_properties(&self.config), &mut props);
+                    encode_command(&mut self.out, b"INITIATE", &[&props]);
                     return Ok(());
                 }
                 match Command::load(body).map_err(|_| HandshakeError::MalformedReady)? {
@@ -664,9 +647,8 @@ impl Handshake {
             }
             Mech::PlainServer { step } => match *step {
                 PlainServerStep::Hello => {
-                    let hello = body
-                        .strip_prefix(b"\x05HELLO")
-                        .ok_or(HandshakeError::UnexpectedCommand)?;
+                    let hello =
+                        command_data(body, b"HELLO").ok_or(HandshakeError::UnexpectedCommand)?;
                     let (username, rest) =
                         length_prefixed(hello).ok_or(HandshakeError::MalformedHello)?;
                     let (password, rest) =
@@ -683,19 +665,22 @@ impl Handshake {
                 }
                 PlainServerStep::Zap => Err(HandshakeError::UnexpectedCommand),
                 PlainServerStep::Initiate => {
-                    let initiate = body
-                        .strip_prefix(b"\x08INITIATE")
+                    let initiate = command_data(body, b"INITIATE")
                         .ok_or(HandshakeError::UnexpectedCommand)?;
                     let p = parse_properties(initiate)
                         .map_err(|_| HandshakeError::MalformedInitiate)?;
-                    Command::Ready(props).encode(&mut self.out);
+                    Command::Ready(our_properties(&self.config)).encode(&mut self.out);
                     self.finish(p, None)
                 }
             },
             Mech::CurveClient(_) | Mech::CurveServer(_) if !curve::well_formed(body) => {
                 Err(HandshakeError::Malformed)
             }
-            Mech::CurveClient(client) => match client.process(body, &props, &mut self.out)? {
+            Mech::CurveClient(client) => match client.process(
+                body,
+                &our_properties(&self.config),
+                &mut self.out,
+            )? {
                 Some(done) => self.finish(done.properties, Some(done.cipher)),
                 None => Ok(()),
             },
@@ -831,6 +816,22 @@ pub fn parse_zap_reply(frames: &[Msg]) -> Result<ZapReply, HandshakeError> {
         user_id: frames[5].data().to_vec(),
         metadata,
     })
+}
+
+/// The properties our READY (or INITIATE) carries.
+fn our_properties(config: &Config) -> Vec<(String, Vec<u8>)> {
+    let mut props = vec![(
+        "Socket-Type".to_owned(),
+        config.socket_type.name().as_bytes().to_vec(),
+    )];
+    if matches!(
+        config.socket_type,
+        SocketType::Req | SocketType::Dealer | SocketType::Router
+    ) {
+        props.push(("Identity".to_owned(), config.identity.clone()));
+    }
+    props.extend(config.metadata.iter().cloned());
+    props
 }
 
 /// An ERROR's reason: a ZAP status code (300, 400, 500) is an
