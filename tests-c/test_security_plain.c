@@ -151,36 +151,60 @@ static void *new_client (void *ctx, const char *user, const char *pass,
     return client;
 }
 
+/* One case: a context with the ZAP handler, a monitored PLAIN server and a
+ * monitored client with the given credentials (NULL: the NULL mechanism). */
+typedef struct
+{
+    void *ctx;
+    test_zap_t zap;
+    void *server, *smon;
+    void *client, *cmon;
+    char ep[TEST_ENDPOINT_MAX];
+} fixture_t;
+
+static void setup (fixture_t *f, const char *user, const char *pass)
+{
+    f->ctx = zmq_ctx_new ();
+    CHECK (f->ctx);
+    test_zap_start (&f->zap, f->ctx, plain_policy, NULL);
+    f->server = new_server (f->ctx, &f->smon, f->ep);
+    f->client = new_client (f->ctx, user, pass, &f->cmon, f->ep);
+}
+
+static void teardown (fixture_t *f)
+{
+    test_close_zero_linger (f->client);
+    test_close_zero_linger (f->server);
+    test_close_zero_linger (f->smon);
+    test_close_zero_linger (f->cmon);
+    test_zap_stop (&f->zap);
+    CHECK_OK (zmq_ctx_term (f->ctx));
+}
+
 static void test_good_credentials (void)
 {
-    void *ctx = zmq_ctx_new ();
-    CHECK (ctx);
-    test_zap_t zap;
-    test_zap_start (&zap, ctx, plain_policy, NULL);
-    void *smon, *cmon;
-    char ep[TEST_ENDPOINT_MAX];
-    void *server = new_server (ctx, &smon, ep);
-    void *client = new_client (ctx, USERNAME, PASSWORD, &cmon, ep);
+    fixture_t f;
+    setup (&f, USERNAME, PASSWORD);
 
     for (int i = 0; i < 3; i++) {
-        SEND_STR (client, "ping", 0);
-        test_recv_with_user_id (server, "ping", 4, 0, USER_ID);
-        SEND_STR (server, "pong", 0);
-        test_recv_with_user_id (client, "pong", 4, 0, NULL);
+        SEND_STR (f.client, "ping", 0);
+        test_recv_with_user_id (f.server, "ping", 4, 0, USER_ID);
+        SEND_STR (f.server, "pong", 0);
+        test_recv_with_user_id (f.client, "pong", 4, 0, NULL);
     }
-    CHECK_INT_EQ (test_expect_event (smon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, ep),
+    CHECK_INT_EQ (test_expect_event (f.smon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, f.ep),
                   0);
-    CHECK_INT_EQ (test_expect_event (cmon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, ep),
+    CHECK_INT_EQ (test_expect_event (f.cmon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, f.ep),
                   0);
-    CHECK_INT_EQ (test_get_int (server, ZMQ_MECHANISM), ZMQ_PLAIN);
-    CHECK_INT_EQ (test_get_int (client, ZMQ_MECHANISM), ZMQ_PLAIN);
-    CHECK_INT_EQ (test_get_int (server, ZMQ_PLAIN_SERVER), 1);
-    CHECK_INT_EQ (test_get_int (client, ZMQ_PLAIN_SERVER), 0);
+    CHECK_INT_EQ (test_get_int (f.server, ZMQ_MECHANISM), ZMQ_PLAIN);
+    CHECK_INT_EQ (test_get_int (f.client, ZMQ_MECHANISM), ZMQ_PLAIN);
+    CHECK_INT_EQ (test_get_int (f.server, ZMQ_PLAIN_SERVER), 1);
+    CHECK_INT_EQ (test_get_int (f.client, ZMQ_PLAIN_SERVER), 0);
 
     //  The request, frame by frame.
-    CHECK_INT_EQ (test_zap_requests (&zap), 1);
+    CHECK_INT_EQ (test_zap_requests (&f.zap), 1);
     test_zap_request_t req;
-    test_zap_last (&zap, &req);
+    test_zap_last (&f.zap, &req);
     CHECK_INT_EQ (req.frame_count, 8);
     CHECK_STR_EQ (req.version, "1.0");
     CHECK_STR_EQ (req.request_id, "1");
@@ -197,81 +221,54 @@ static void test_good_credentials (void)
     CHECK_INT_EQ (req.credential_sizes[1], 6);
     CHECK_STR_EQ ((const char *) req.credentials[1], PASSWORD);
 
-    test_close_zero_linger (client);
-    test_close_zero_linger (server);
-    test_close_zero_linger (smon);
-    test_close_zero_linger (cmon);
-    test_zap_stop (&zap);
-    CHECK_OK (zmq_ctx_term (ctx));
+    teardown (&f);
 }
 
 static void test_wrong_password (void)
 {
-    void *ctx = zmq_ctx_new ();
-    CHECK (ctx);
-    test_zap_t zap;
-    test_zap_start (&zap, ctx, plain_policy, NULL);
-    void *smon, *cmon;
-    char ep[TEST_ENDPOINT_MAX];
-    void *server = new_server (ctx, &smon, ep);
-    void *client = new_client (ctx, USERNAME, "wrong", &cmon, ep);
-    test_send_unless_refused (client, "ping");
+    fixture_t f;
+    setup (&f, USERNAME, "wrong");
+    test_send_unless_refused (f.client, "ping");
 
     CHECK_INT_EQ (
-      test_expect_event (smon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, ep), 400);
-    test_expect_event (smon, ZMQ_EVENT_DISCONNECTED, ep);
+      test_expect_event (f.smon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, f.ep), 400);
+    test_expect_event (f.smon, ZMQ_EVENT_DISCONNECTED, f.ep);
     CHECK_INT_EQ (
-      test_expect_event (cmon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, ep), 400);
-    test_expect_event (cmon, ZMQ_EVENT_DISCONNECTED, ep);
-    CHECK_NOTHING_WITHIN (server, 300);
+      test_expect_event (f.cmon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, f.ep), 400);
+    test_expect_event (f.cmon, ZMQ_EVENT_DISCONNECTED, f.ep);
+    CHECK_NOTHING_WITHIN (f.server, 300);
     //  Observed on 4.3.4: an authentication failure ends the session, so
     //  the client does not reconnect (RECONNECT_IVL is 20 ms).
-    CHECK_NOTHING_WITHIN (smon, 0);
-    CHECK_NOTHING_WITHIN (cmon, 0);
-    CHECK_INT_EQ (test_zap_requests (&zap), 1);
+    CHECK_NOTHING_WITHIN (f.smon, 0);
+    CHECK_NOTHING_WITHIN (f.cmon, 0);
+    CHECK_INT_EQ (test_zap_requests (&f.zap), 1);
     test_zap_request_t req;
-    test_zap_last (&zap, &req);
+    test_zap_last (&f.zap, &req);
     CHECK_STR_EQ ((const char *) req.credentials[1], "wrong");
 
-    test_close_zero_linger (client);
-    test_close_zero_linger (server);
-    test_close_zero_linger (smon);
-    test_close_zero_linger (cmon);
-    test_zap_stop (&zap);
-    CHECK_OK (zmq_ctx_term (ctx));
+    teardown (&f);
 }
 
 static void test_null_client (void)
 {
-    void *ctx = zmq_ctx_new ();
-    CHECK (ctx);
-    test_zap_t zap;
-    test_zap_start (&zap, ctx, plain_policy, NULL);
-    void *smon, *cmon;
-    char ep[TEST_ENDPOINT_MAX];
-    void *server = new_server (ctx, &smon, ep);
-    void *client = new_client (ctx, NULL, NULL, &cmon, ep);
-    test_send_unless_refused (client, "ping");
+    fixture_t f;
+    setup (&f, NULL, NULL);
+    test_send_unless_refused (f.client, "ping");
 
     CHECK_INT_EQ (
-      test_expect_event (smon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ep),
+      test_expect_event (f.smon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, f.ep),
       ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH);
-    test_expect_event (smon, ZMQ_EVENT_DISCONNECTED, ep);
+    test_expect_event (f.smon, ZMQ_EVENT_DISCONNECTED, f.ep);
     CHECK_INT_EQ (
-      test_expect_event (cmon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, ep),
+      test_expect_event (f.cmon, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, f.ep),
       ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH);
-    test_expect_event (cmon, ZMQ_EVENT_DISCONNECTED, ep);
-    CHECK_NOTHING_WITHIN (server, 300);
-    CHECK_NOTHING_WITHIN (smon, 0);
-    CHECK_NOTHING_WITHIN (cmon, 0);
-    CHECK_INT_EQ (test_zap_requests (&zap), 0);
+    test_expect_event (f.cmon, ZMQ_EVENT_DISCONNECTED, f.ep);
+    CHECK_NOTHING_WITHIN (f.server, 300);
+    CHECK_NOTHING_WITHIN (f.smon, 0);
+    CHECK_NOTHING_WITHIN (f.cmon, 0);
+    CHECK_INT_EQ (test_zap_requests (&f.zap), 0);
 
-    test_close_zero_linger (client);
-    test_close_zero_linger (server);
-    test_close_zero_linger (smon);
-    test_close_zero_linger (cmon);
-    test_zap_stop (&zap);
-    CHECK_OK (zmq_ctx_term (ctx));
+    teardown (&f);
 }
 
 static void test_no_handler (void)
