@@ -111,14 +111,21 @@ pub struct Pipe {
     shared: Arc<Shared>,
     side: usize,
     // Writing (queue `side`).
-    pending: Vec<Msg>,
-    /// `pending[..complete]` are whole messages, ready to publish.
-    complete: usize,
+    /// The frames so far of a message not yet complete; a message goes into
+    /// the queue when its last frame is written.
+    partial: Vec<Msg>,
+    /// Complete messages are in the queue but not yet published.
+    unpublished: bool,
+    /// `ZMQ_CONFLATE`: the newest complete message, for `flush` to put in
+    /// the slot.
+    newest: Option<Msg>,
     msgs_written: u64,
     peer_msgs_read: u64,
     out_active: bool,
     out_closed: bool,
-    // Reading (queue `1 - side`).
+    // Reading (queue `1 - side`): messages are read in place from the
+    // queue; `cache` holds only what comes from elsewhere, to be read
+    // first (a conflated message, or the delimiter of a hard close).
     cache: VecDeque<Msg>,
     msgs_read: u64,
     read_since_publish: u64,
@@ -159,8 +166,9 @@ impl Pipe {
         let end = |side: usize| Pipe {
             shared: shared.clone(),
             side,
-            pending: Vec::new(),
-            complete: 0,
+            partial: Vec::new(),
+            unpublished: false,
+            newest: None,
             msgs_written: 0,
             peer_msgs_read: 0,
             out_active: true,
@@ -288,48 +296,57 @@ impl Pipe {
         if self.out_closed || self.peer_gone {
             return Err(msg);
         }
-        let more = msg.flags() & flags::MORE != 0;
-        // Routing-id frames do not count against the HWM (libzmq).
-        let counted = msg.flags() & flags::ROUTING_ID == 0;
-        self.pending.push(msg);
-        if !more {
-            self.msgs_written += counted as u64;
-            self.complete = self.pending.len();
+        let frame_flags = msg.flags();
+        if frame_flags & flags::MORE != 0 {
+            self.partial.push(msg);
+            return Ok(());
         }
+        // Routing-id frames do not count against the HWM (libzmq).
+        self.msgs_written += (frame_flags & flags::ROUTING_ID == 0) as u64;
+        let q = &self.shared.queues[self.side];
+        if q.conflate.load(Ordering::Relaxed) {
+            // Only the newest frame survives (libzmq's conflating pipe).
+            self.partial.clear();
+            self.newest = Some(msg);
+            return Ok(());
+        }
+        if !self.partial.is_empty() {
+            for frame in self.partial.drain(..) {
+                // SAFETY: this end is the queue's only writer.
+                unsafe { q.items.push(frame) };
+            }
+        }
+        // SAFETY: this end is the queue's only writer.
+        unsafe { q.items.push(msg) };
+        self.unpublished = true;
         Ok(())
     }
 
     /// Drops the frames of an incomplete message (libzmq: `rollback`).
     pub fn rollback(&mut self) {
-        self.pending.truncate(self.complete);
+        self.partial.clear();
     }
 
     /// Publishes the complete messages written so far; wakes the reader if it
     /// was asleep. Returns whether the reader was woken.
     pub fn flush(&mut self) -> bool {
-        if self.complete == 0 {
+        if !self.unpublished && self.newest.is_none() {
             return false;
         }
         let q = &self.shared.queues[self.side];
         if q.reader_gone.load(Ordering::Acquire) {
-            self.pending.clear();
-            self.complete = 0;
+            // Nobody will read them; they go with the queue.
+            self.unpublished = false;
+            self.newest = None;
             self.mark_peer_gone();
             return false;
         }
-        if q.conflate.load(Ordering::Relaxed) {
-            // Only the newest frame survives (libzmq's conflating pipe).
-            let newest = self.pending.drain(..self.complete).next_back();
-            *q.slot.lock().unwrap_or_else(|p| p.into_inner()) = newest;
-            self.complete = 0;
+        if let Some(newest) = self.newest.take() {
+            *q.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(newest);
             return self.wake_reader();
         }
-        for msg in self.pending.drain(..self.complete) {
-            // SAFETY: this end is the queue's only writer.
-            unsafe { q.items.push(msg) };
-        }
-        self.complete = 0;
-        // SAFETY: as above.
+        self.unpublished = false;
+        // SAFETY: this end is the queue's only writer.
         unsafe { q.items.publish() };
         self.wake_reader()
     }
@@ -351,17 +368,38 @@ impl Pipe {
         if !self.in_active || self.in_closed {
             return false;
         }
-        if let Some(front) = self.cache.front() {
-            return !front.is_delimiter();
+        if self.cache.is_empty() {
+            // SAFETY: this end is the queue's only reader.
+            if let Some(front) = unsafe { self.in_items().front() } {
+                return !front.is_delimiter();
+            }
+            self.refill();
         }
-        self.refill();
-        match self.cache.front() {
-            Some(front) => !front.is_delimiter(),
-            None => false,
-        }
+        self.next().is_some_and(|m| !m.is_delimiter())
     }
 
-    /// Takes what is published into the local cache; publishes progress.
+    /// The inbound queue.
+    fn in_items(&self) -> &YPipe<Msg> {
+        &self.shared.queues[1 - self.side].items
+    }
+
+    /// The next item to read (a frame or the delimiter), as last seen.
+    fn next(&self) -> Option<&Msg> {
+        // SAFETY: this end is the queue's only reader.
+        self.cache
+            .front()
+            .or_else(|| unsafe { self.shared.queues[1 - self.side].items.front() })
+    }
+
+    /// Takes the next item to read, as last seen.
+    fn take_next(&mut self) -> Option<Msg> {
+        // SAFETY: this end is the queue's only reader.
+        self.cache
+            .pop_front()
+            .or_else(|| unsafe { self.shared.queues[1 - self.side].items.pop() })
+    }
+
+    /// Looks again at what the peer has published; publishes progress.
     fn refill(&mut self) {
         let inq = 1 - self.side;
         if self.shared.queues[inq].hard_closed.load(Ordering::Acquire) {
@@ -386,7 +424,7 @@ impl Pipe {
         self.publish_read();
     }
 
-    /// Moves every published item into the cache; whether any came.
+    /// Makes what the peer has published readable; whether any came.
     fn take_published(&mut self) -> bool {
         let q = &self.shared.queues[1 - self.side];
         let mut any = false;
@@ -399,7 +437,7 @@ impl Pipe {
             }
         }
         // SAFETY: this end is the queue's only reader.
-        unsafe { q.items.pop_all(&mut self.cache) > 0 || any }
+        unsafe { q.items.refresh() || any }
     }
 
     /// Drops everything published to us.
@@ -414,19 +452,18 @@ impl Pipe {
     /// Reads one frame. `None` when empty (the end is then asleep) or when the
     /// peer's delimiter is reached (see [`Pipe::is_in_closed`]).
     pub fn read(&mut self) -> Option<Msg> {
-        if !self.check_read() {
-            if let Some(front) = self.cache.front() {
-                if front.is_delimiter() {
-                    self.cache.pop_front();
-                    self.in_closed = true;
-                    // Tell the owner, which may not be the one reading (a
-                    // strategy), that this pipe has ended.
-                    self.shared.wake(self.side, PipeEventKind::ActivateRead);
-                }
-            }
-            return None;
-        }
-        let msg = self.cache.pop_front()?;
+        let msg = if self.in_active && !self.in_closed && self.cache.is_empty() {
+            // The common case: a frame already seen as published, with
+            // nothing out of band before it.
+            // SAFETY: this end is the queue's only reader.
+            unsafe { self.in_items().pop_if(|m| !m.is_delimiter()) }
+        } else {
+            None
+        };
+        let msg = match msg {
+            Some(msg) => msg,
+            None => self.read_slow()?,
+        };
         if !msg.more() && msg.flags() & flags::ROUTING_ID == 0 {
             self.msgs_read += 1;
             self.read_since_publish += 1;
@@ -435,6 +472,22 @@ impl Pipe {
             }
         }
         Some(msg)
+    }
+
+    /// `read` when the next frame is not at hand: looks again at the queue,
+    /// and reaches the delimiter.
+    fn read_slow(&mut self) -> Option<Msg> {
+        if !self.check_read() {
+            if self.next().is_some_and(Msg::is_delimiter) {
+                self.take_next();
+                self.in_closed = true;
+                // Tell the owner, which may not be the one reading (a
+                // strategy), that this pipe has ended.
+                self.shared.wake(self.side, PipeEventKind::ActivateRead);
+            }
+            return None;
+        }
+        self.take_next()
     }
 
     /// Tells the writer how far we have read, waking it if it was full.
@@ -525,19 +578,14 @@ impl Pipe {
             return;
         }
         self.rollback();
-        if self.shared.queues[self.side]
-            .conflate
-            .load(Ordering::Relaxed)
-        {
+        if self.newest.is_some() {
             self.flush();
         }
         self.out_closed = true;
+        // Complete messages are in the queue already; the delimiter's
+        // publication publishes them too.
+        self.unpublished = false;
         let q = &self.shared.queues[self.side];
-        for msg in self.pending.drain(..) {
-            // SAFETY: this end is the queue's only writer.
-            unsafe { q.items.push(msg) };
-        }
-        self.complete = 0;
         q.writer_closed.store(true, Ordering::Release);
         // SAFETY: as above.
         unsafe {
@@ -550,8 +598,9 @@ impl Pipe {
     /// Ends writing at once (linger 0): what the peer has not read is dropped.
     pub fn close_write_hard(&mut self) {
         self.out_closed = true;
-        self.pending.clear();
-        self.complete = 0;
+        self.partial.clear();
+        self.newest = None;
+        self.unpublished = false;
         let q = &self.shared.queues[self.side];
         q.hard_closed.store(true, Ordering::Release);
         q.writer_closed.store(true, Ordering::Release);

@@ -10,7 +10,8 @@
 //! to the end of its last complete message.
 //!
 //! Safety rests on the SPSC discipline: `push`/`publish` are called by one
-//! thread at a time (the writer) and `pop_all` by one other (the reader); the
+//! thread at a time (the writer) and `refresh`/`front`/`pop`/`pop_all` by one
+//! other (the reader); the
 //! owning pipe ends enforce it by ownership (an end moves between threads
 //! only through a synchronising hand-over, such as a mailbox).
 
@@ -49,14 +50,26 @@ struct Reader<T> {
     pos: usize,
     /// Items taken.
     popped: u64,
+    /// Items known to be published and not yet taken (as of the last
+    /// [`YPipe::refresh`]).
+    avail: u64,
 }
 
-/// The queue shared by one writer and one reader.
+/// Keeps what it holds on cache lines of its own (128 bytes: adjacent-line
+/// prefetching pairs 64-byte lines), so that one thread's writes do not
+/// invalidate the line another thread is reading (false sharing).
+#[repr(align(128))]
+struct Own<T>(T);
+
+/// The queue shared by one writer and one reader. The writer's half, the
+/// reader's half and the published count each sit on their own cache lines:
+/// a push touches only the writer's line, and the reader polls only the
+/// published count.
 pub struct YPipe<T> {
-    writer: UnsafeCell<Writer<T>>,
-    reader: UnsafeCell<Reader<T>>,
+    writer: Own<UnsafeCell<Writer<T>>>,
+    reader: Own<UnsafeCell<Reader<T>>>,
     /// Items the reader may take (release-stored by the writer).
-    published: AtomicU64,
+    published: Own<AtomicU64>,
     /// A chunk the reader finished with, for the writer to reuse.
     spare: AtomicPtr<Chunk<T>>,
 }
@@ -72,17 +85,18 @@ impl<T> YPipe<T> {
     pub fn new() -> YPipe<T> {
         let first = Chunk::alloc();
         YPipe {
-            writer: UnsafeCell::new(Writer {
+            writer: Own(UnsafeCell::new(Writer {
                 chunk: first,
                 pos: 0,
                 pushed: 0,
-            }),
-            reader: UnsafeCell::new(Reader {
+            })),
+            reader: Own(UnsafeCell::new(Reader {
                 chunk: first,
                 pos: 0,
                 popped: 0,
-            }),
-            published: AtomicU64::new(0),
+                avail: 0,
+            })),
+            published: Own(AtomicU64::new(0)),
             spare: AtomicPtr::new(ptr::null_mut()),
         }
     }
@@ -93,7 +107,7 @@ impl<T> YPipe<T> {
     /// Only the writer may call this.
     pub unsafe fn push(&self, item: T) {
         // SAFETY: the writer half belongs to the calling (writer) thread.
-        let w = unsafe { &mut *self.writer.get() };
+        let w = unsafe { &mut *self.writer.0.get() };
         // SAFETY: this slot lies beyond what was published, so the reader
         // never looks at it; it is uninitialised.
         unsafe { (*(*w.chunk).slots[w.pos].get()).write(item) };
@@ -123,8 +137,66 @@ impl<T> YPipe<T> {
     /// Only the writer may call this.
     pub unsafe fn publish(&self) {
         // SAFETY: the writer half belongs to the calling (writer) thread.
-        let pushed = unsafe { (*self.writer.get()).pushed };
-        self.published.store(pushed, Ordering::Release);
+        let pushed = unsafe { (*self.writer.0.get()).pushed };
+        self.published.0.store(pushed, Ordering::Release);
+    }
+
+    /// Looks again at what the writer has published; whether any item is
+    /// available to [`YPipe::front`] and [`YPipe::pop`]. Those two see only
+    /// what the last refresh saw, so the shared counter is read once per
+    /// batch rather than once per item.
+    ///
+    /// # Safety
+    /// Only the reader may call this.
+    pub unsafe fn refresh(&self) -> bool {
+        // SAFETY: the reader half belongs to the calling (reader) thread.
+        let r = unsafe { &mut *self.reader.0.get() };
+        r.avail = self.published.0.load(Ordering::Acquire) - r.popped;
+        r.avail > 0
+    }
+
+    /// The next available item, left in place.
+    ///
+    /// # Safety
+    /// Only the reader may call this.
+    pub unsafe fn front(&self) -> Option<&T> {
+        // SAFETY: the reader half belongs to the calling (reader) thread.
+        let r = unsafe { &*self.reader.0.get() };
+        if r.avail == 0 {
+            return None;
+        }
+        // SAFETY: published (seen by an acquire in `refresh`) and not yet
+        // taken, so initialised; only the reader takes it.
+        Some(unsafe { (*(*r.chunk).slots[r.pos].get()).assume_init_ref() })
+    }
+
+    /// Takes the next available item.
+    ///
+    /// # Safety
+    /// Only the reader may call this.
+    pub unsafe fn pop(&self) -> Option<T> {
+        // SAFETY: the reader half belongs to the calling (reader) thread.
+        let r = unsafe { &mut *self.reader.0.get() };
+        if r.avail == 0 {
+            return None;
+        }
+        r.avail -= 1;
+        // SAFETY: as in `front`; read exactly once, then passed.
+        Some(unsafe { self.take(r) })
+    }
+
+    /// Takes the next available item if `wanted` says so.
+    ///
+    /// # Safety
+    /// Only the reader may call this.
+    pub unsafe fn pop_if(&self, wanted: impl FnOnce(&T) -> bool) -> Option<T> {
+        // SAFETY: as in `front` and `pop`.
+        unsafe {
+            if !wanted(self.front()?) {
+                return None;
+            }
+            self.pop()
+        }
     }
 
     /// Moves every published item to `out`; returns how many.
@@ -133,29 +205,41 @@ impl<T> YPipe<T> {
     /// Only the reader may call this.
     pub unsafe fn pop_all(&self, out: &mut VecDeque<T>) -> u64 {
         // SAFETY: the reader half belongs to the calling (reader) thread.
-        let r = unsafe { &mut *self.reader.get() };
-        let n = self.published.load(Ordering::Acquire) - r.popped;
+        let r = unsafe { &mut *self.reader.0.get() };
+        let n = self.published.0.load(Ordering::Acquire) - r.popped;
         for _ in 0..n {
             // SAFETY: published (the acquire above pairs with the writer's
             // release), initialised, and read exactly once.
-            out.push_back(unsafe { (*(*r.chunk).slots[r.pos].get()).assume_init_read() });
-            r.pos += 1;
-            if r.pos == CHUNK {
-                // The writer linked the next chunk before publishing past
-                // this one, and we saw that publish.
-                // SAFETY: the chunk is alive; only the reader frees it.
-                let next = unsafe { (*r.chunk).next.load(Ordering::Acquire) };
-                let done = std::mem::replace(&mut r.chunk, next);
-                r.pos = 0;
-                let old = self.spare.swap(done, Ordering::AcqRel);
-                if !old.is_null() {
-                    // SAFETY: a spare chunk belongs to nobody else.
-                    drop(unsafe { Box::from_raw(old) });
-                }
+            out.push_back(unsafe { self.take(r) });
+        }
+        r.avail = 0;
+        n
+    }
+
+    /// Reads the item at the reader's position and moves past it, handing a
+    /// finished chunk to the writer.
+    ///
+    /// # Safety
+    /// The item is published and not yet taken; `r` is the reader half.
+    unsafe fn take(&self, r: &mut Reader<T>) -> T {
+        // SAFETY: per this function's contract.
+        let item = unsafe { (*(*r.chunk).slots[r.pos].get()).assume_init_read() };
+        r.popped += 1;
+        r.pos += 1;
+        if r.pos == CHUNK {
+            // The writer linked the next chunk before publishing past
+            // this one, and we saw that publish.
+            // SAFETY: the chunk is alive; only the reader frees it.
+            let next = unsafe { (*r.chunk).next.load(Ordering::Acquire) };
+            let done = std::mem::replace(&mut r.chunk, next);
+            r.pos = 0;
+            let old = self.spare.swap(done, Ordering::AcqRel);
+            if !old.is_null() {
+                // SAFETY: a spare chunk belongs to nobody else.
+                drop(unsafe { Box::from_raw(old) });
             }
         }
-        r.popped += n;
-        n
+        item
     }
 }
 
@@ -169,8 +253,8 @@ impl<T> Drop for YPipe<T> {
     fn drop(&mut self) {
         // Exclusive access: drop what was pushed and never taken, then free
         // the chain from the reader's chunk to the writer's, and the spare.
-        let pushed = self.writer.get_mut().pushed;
-        let r = self.reader.get_mut();
+        let pushed = self.writer.0.get_mut().pushed;
+        let r = self.reader.0.get_mut();
         let (mut chunk, mut pos, mut left) = (r.chunk, r.pos, pushed - r.popped);
         while left > 0 {
             // SAFETY: slots between the reader and the writer are initialised.
