@@ -65,7 +65,16 @@ pub extern "C" fn zmq_msg_init(msg_: *mut zmq_msg_t) -> c_int {
 /// Errors: `ENOMEM`.
 #[no_mangle]
 pub extern "C" fn zmq_msg_init_size(msg_: *mut zmq_msg_t, size_: usize) -> c_int {
-    boundary(|| put(msg_, Msg::with_size_for_caller(size_)?))
+    boundary(|| {
+        if msg_.is_null() {
+            return Err(Error::Fault);
+        }
+        // SAFETY: the caller hands us 64 writable, pointer-aligned bytes;
+        // whatever they held is overwritten without being read, as libzmq
+        // does.
+        unsafe { Msg::write_for_caller(msg_ as *mut Msg, size_)? };
+        Ok(0)
+    })
 }
 
 /// Initialises a message over the caller's buffer, without copying. `ffn_`
