@@ -292,6 +292,7 @@ impl Pipe {
     /// Queues a message frame; it is published by [`Pipe::flush`] once its
     /// message is complete. Returns `false` (and gives the message back) when
     /// the pipe cannot take it.
+    #[inline]
     pub fn write(&mut self, msg: Msg) -> Result<(), Msg> {
         if self.out_closed || self.peer_gone {
             return Err(msg);
@@ -451,6 +452,7 @@ impl Pipe {
 
     /// Reads one frame. `None` when empty (the end is then asleep) or when the
     /// peer's delimiter is reached (see [`Pipe::is_in_closed`]).
+    #[inline]
     pub fn read(&mut self) -> Option<Msg> {
         let msg = if self.in_active && !self.in_closed && self.cache.is_empty() {
             // The common case: a frame already seen as published, with

@@ -1828,6 +1828,7 @@ impl Session {
 /// Hands a decoded frame on: commands are answered or refused, data goes to
 /// the pipe with the connection's metadata. Returns `false` when the pipe is
 /// full (input stalls).
+#[inline]
 fn deliver(
     engine: &mut Engine,
     pipe: &mut Pipe,
@@ -1891,6 +1892,7 @@ fn encode_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
 
 /// Writes a frame to the pipe, checking the HWM at message starts; parks it
 /// (stalling input) if the pipe is full.
+#[inline]
 fn push_frame(pipe: &mut Pipe, engine: &mut Engine, frame: Msg) -> bool {
     if !engine.in_more && !pipe.check_write() {
         if pipe.is_peer_gone() {

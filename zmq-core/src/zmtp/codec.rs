@@ -230,6 +230,14 @@ impl Decoder {
 
 /// Appends the header of a frame of `size` bytes to `out`.
 pub fn encode_header(out: &mut Vec<u8>, size: usize, more: bool, command: bool) {
+    let (header, len) = header_bytes(size, more, command);
+    out.extend_from_slice(&header[..len]);
+}
+
+/// A frame header: the bytes and how many of them are used (2, or 9 for a
+/// long frame). Built on the stack so that a frame is appended with one
+/// reservation and two copies rather than a capacity check per byte.
+fn header_bytes(size: usize, more: bool, command: bool) -> ([u8; 9], usize) {
     let mut f = 0u8;
     if more {
         f |= FLAG_MORE;
@@ -237,20 +245,26 @@ pub fn encode_header(out: &mut Vec<u8>, size: usize, more: bool, command: bool) 
     if command {
         f |= FLAG_COMMAND;
     }
+    let mut header = [0u8; 9];
     if size > 255 {
-        out.push(f | FLAG_LONG);
-        out.extend_from_slice(&(size as u64).to_be_bytes());
+        header[0] = f | FLAG_LONG;
+        header[1..].copy_from_slice(&(size as u64).to_be_bytes());
+        (header, 9)
     } else {
-        out.push(f);
-        out.push(size as u8);
+        header[0] = f;
+        header[1] = size as u8;
+        (header, 2)
     }
 }
 
 /// Appends a whole frame (header and body) to `out`.
 pub fn encode_frame(out: &mut Vec<u8>, msg: &Msg) {
     let command = msg.flags() & flags::COMMAND != 0;
-    encode_header(out, msg.size(), msg.more() && !command, command);
-    out.extend_from_slice(msg.data());
+    let body = msg.data();
+    let (header, len) = header_bytes(body.len(), msg.more() && !command, command);
+    out.reserve(len + body.len());
+    out.extend_from_slice(&header[..len]);
+    out.extend_from_slice(body);
 }
 
 #[cfg(test)]
