@@ -11,7 +11,7 @@ use crypto_box::aead::AeadInPlace;
 use crypto_box::{PublicKey, SalsaBox, SecretKey};
 use crypto_secretbox::{KeyInit, XSalsa20Poly1305};
 
-use crate::msg::{flags, Msg};
+use crate::msg::{flags, Msg, INLINE_CAPACITY};
 use crate::sys::random_bytes as random;
 use crate::zmtp::codec::encode_header;
 use crate::zmtp::command::{command_data, encode_command, encode_properties, parse_properties};
@@ -148,8 +148,14 @@ impl Cipher {
         let mut plain = open(&self.boxer, &nonce(self.recv_prefix, &body[..8]), &body[8..])?;
         self.recv_nonce = n;
         let inner_flags = plain[0];
-        plain.remove(0);
-        let mut msg = Msg::from_vec(plain);
+        let mut msg = if plain.len() > 1 + INLINE_CAPACITY {
+            // The body is a view past the flags byte: no memmove of it.
+            let len = plain.len() - 1;
+            Msg::from_vec(plain).slice(1, len)
+        } else {
+            plain.remove(0);
+            Msg::from_vec(plain)
+        };
         let mut f = 0;
         if inner_flags & 1 != 0 {
             f |= flags::MORE;
