@@ -31,14 +31,20 @@ fn msg_ref<'a>(msg: *const zmq_msg_t) -> Result<&'a Msg> {
     msg_mut(msg as *mut zmq_msg_t).map(|m| &*m)
 }
 
-/// Writes a new message into `msg`, whatever it held (as `zmq_msg_init*`).
-pub(crate) fn put(msg: *mut zmq_msg_t, value: Msg) -> Result<c_int> {
+/// The storage of `msg` for a new message (as `zmq_msg_init*`), or `EFAULT`.
+/// The caller hands us 64 writable, pointer-aligned bytes; whatever they
+/// hold is to be overwritten without being read, as libzmq does.
+fn storage(msg: *mut zmq_msg_t) -> Result<*mut Msg> {
     if msg.is_null() {
         return Err(Error::Fault);
     }
-    // SAFETY: the caller hands us 64 writable, pointer-aligned bytes; whatever
-    // they held is overwritten without being read, as libzmq does.
-    unsafe { ptr::write(msg as *mut Msg, value) };
+    Ok(msg as *mut Msg)
+}
+
+/// Writes a new message into `msg`, whatever it held (as `zmq_msg_init*`).
+pub(crate) fn put(msg: *mut zmq_msg_t, value: Msg) -> Result<c_int> {
+    // SAFETY: see `storage`.
+    unsafe { ptr::write(storage(msg)?, value) };
     Ok(0)
 }
 
@@ -66,13 +72,8 @@ pub extern "C" fn zmq_msg_init(msg_: *mut zmq_msg_t) -> c_int {
 #[no_mangle]
 pub extern "C" fn zmq_msg_init_size(msg_: *mut zmq_msg_t, size_: usize) -> c_int {
     boundary(|| {
-        if msg_.is_null() {
-            return Err(Error::Fault);
-        }
-        // SAFETY: the caller hands us 64 writable, pointer-aligned bytes;
-        // whatever they held is overwritten without being read, as libzmq
-        // does.
-        unsafe { Msg::write_for_caller(msg_ as *mut Msg, size_)? };
+        // SAFETY: see `storage`.
+        unsafe { Msg::write_for_caller(storage(msg_)?, size_)? };
         Ok(0)
     })
 }

@@ -387,17 +387,13 @@ impl Pipe {
     /// The next item to read (a frame or the delimiter), as last seen.
     fn next(&self) -> Option<&Msg> {
         // SAFETY: this end is the queue's only reader.
-        self.cache
-            .front()
-            .or_else(|| unsafe { self.shared.queues[1 - self.side].items.front() })
+        self.cache.front().or_else(|| unsafe { self.in_items().front() })
     }
 
     /// Takes the next item to read, as last seen.
     fn take_next(&mut self) -> Option<Msg> {
         // SAFETY: this end is the queue's only reader.
-        self.cache
-            .pop_front()
-            .or_else(|| unsafe { self.shared.queues[1 - self.side].items.pop() })
+        self.cache.pop_front().or_else(|| unsafe { self.in_items().pop() })
     }
 
     /// Looks again at what the peer has published; publishes progress.

@@ -10,10 +10,10 @@
 //! to the end of its last complete message.
 //!
 //! Safety rests on the SPSC discipline: `push`/`publish` are called by one
-//! thread at a time (the writer) and `refresh`/`front`/`pop`/`pop_all` by one
-//! other (the reader); the
-//! owning pipe ends enforce it by ownership (an end moves between threads
-//! only through a synchronising hand-over, such as a mailbox).
+//! thread at a time (the writer) and `refresh`/`front`/`pop`/`pop_all` by
+//! one other (the reader); the owning pipe ends enforce it by ownership (an
+//! end moves between threads only through a synchronising hand-over, such as
+//! a mailbox).
 
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
