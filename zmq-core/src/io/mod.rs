@@ -2,4 +2,5 @@
 
 pub mod mailbox;
 pub mod signaler;
+pub mod spin;
 pub(crate) mod thread;

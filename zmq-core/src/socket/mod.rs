@@ -23,6 +23,7 @@ use crate::ctx::{Ctx, CtxOptions};
 use crate::error::{Error, Result};
 use crate::io::mailbox::Mailbox;
 use crate::io::signaler::Wait;
+use crate::io::spin::Spinner;
 use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Msg};
 use crate::options::{put_int, put_int_lenient, put_string, Options, SockOpt};
@@ -231,6 +232,15 @@ pub struct Socket {
     endpoints: Vec<(String, Endpoint)>,
     /// `zmq_socket_monitor`, shared with the connections' sessions.
     monitor: Monitor,
+    /// Spins briefly for a command before a blocking call sleeps.
+    spinner: Spinner,
+    /// A send since the last blocking recv: a reply may be on its way, so
+    /// that recv spins before it sleeps. A socket that only receives (a
+    /// PULL, a SUB) sleeps at once and lets its input batch up meanwhile.
+    spin_recv: bool,
+    /// A recv since the last blocking send: the peer is answering, so a
+    /// send held up by the high-water mark spins for room.
+    spin_send: bool,
 }
 
 impl std::fmt::Debug for Socket {
@@ -264,6 +274,9 @@ impl Socket {
             commands: VecDeque::new(),
             endpoints: Vec::new(),
             monitor: Monitor::default(),
+            spinner: Spinner::default(),
+            spin_recv: false,
+            spin_send: false,
         }
     }
 
@@ -419,22 +432,33 @@ impl Socket {
 
     // ---- commands ------------------------------------------------------
 
-    /// Handles pending commands; with `block`, first waits for one until
-    /// `deadline`. Returns `Term` once the context has stopped the socket and
+    /// Waits for a command until `deadline` (`None`: forever), spinning
+    /// first when `spin` says a reply is likely soon, then handles what came.
+    /// Returns `Term` once the context has stopped the socket and
     /// `Interrupted` when a signal interrupts the wait.
-    fn process_commands_until(&mut self, deadline: Option<Option<Instant>>) -> Result<()> {
-        if let Some(deadline) = deadline {
-            match self.mailbox.0.wait(deadline) {
-                Wait::Interrupted => return Err(Error::Interrupted),
-                Wait::TimedOut | Wait::Signalled => {}
-            }
-        } else if !self.mailbox.0.has_pending() {
+    fn wait_commands(&mut self, deadline: Option<Instant>, spin: bool) -> Result<()> {
+        // A command that comes while spinning saves a sleep and a wake.
+        let mailbox = &self.mailbox.0;
+        let spun = spin && self.spinner.spin(deadline, || mailbox.has_pending());
+        if !spun && mailbox.wait(deadline) == Wait::Interrupted {
+            return Err(Error::Interrupted);
+        }
+        self.handle_commands()
+    }
+
+    /// Handles pending commands without waiting.
+    pub(crate) fn process_commands(&mut self) -> Result<()> {
+        if !self.mailbox.0.has_pending() {
             return if self.ctx_terminated {
                 Err(Error::Term)
             } else {
                 Ok(())
             };
         }
+        self.handle_commands()
+    }
+
+    fn handle_commands(&mut self) -> Result<()> {
         self.mailbox.0.drain_into(&mut self.commands);
         while let Some(cmd) = self.commands.pop_front() {
             match cmd {
@@ -452,11 +476,6 @@ impl Socket {
             return Err(Error::Term);
         }
         Ok(())
-    }
-
-    /// Handles pending commands without waiting.
-    pub(crate) fn process_commands(&mut self) -> Result<()> {
-        self.process_commands_until(None)
     }
 
     fn pipe_event(&mut self, event: PipeEvent) {
@@ -529,18 +548,19 @@ impl Socket {
         }
         match self.pattern.send(&mut self.pipes, msg) {
             Err(Error::Again) => {}
-            other => return other,
+            other => return self.sent(other),
         }
         let dontwait = flags_ & send_flags::DONTWAIT != 0;
         if dontwait || self.options.sndtimeo == 0 {
             return Err(Error::Again);
         }
         let deadline = Self::deadline(self.options.sndtimeo);
+        let spin = std::mem::take(&mut self.spin_send);
         loop {
-            self.process_commands_until(Some(deadline))?;
+            self.wait_commands(deadline, spin)?;
             match self.pattern.send(&mut self.pipes, msg) {
                 Err(Error::Again) => {}
-                other => return other,
+                other => return self.sent(other),
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Error::Again);
@@ -563,8 +583,9 @@ impl Socket {
             return Err(Error::Again);
         }
         let deadline = Self::deadline(self.options.rcvtimeo);
+        let spin = std::mem::take(&mut self.spin_recv);
         loop {
-            self.process_commands_until(Some(deadline))?;
+            self.wait_commands(deadline, spin)?;
             match self.recv_once(msg) {
                 Err(Error::Again) => {}
                 other => return other,
@@ -578,7 +599,16 @@ impl Socket {
     fn recv_once(&mut self, msg: &mut Msg) -> Result<()> {
         self.pattern.recv(&mut self.pipes, msg)?;
         self.rcvmore = msg.more();
+        self.spin_send = true;
         Ok(())
+    }
+
+    /// Notes a send's outcome: after a send, a blocking recv may spin for
+    /// the reply.
+    #[inline]
+    fn sent(&mut self, result: Result<()>) -> Result<()> {
+        self.spin_recv |= result.is_ok();
+        result
     }
 
     /// Whether the socket has been stopped by its context.
