@@ -85,6 +85,10 @@ pub mod flags {
     /// `\x00topic`): the engine sends it to ZMTP 3.1 peers as a SUBSCRIBE
     /// or CANCEL command (libzmq's `msg_t::subscribe`/`cancel`).
     pub const SUBSCRIPTION: u8 = 4;
+    /// Set by the socket on a message's last frame: the pipe may write the
+    /// message past its queue (see `pipe::DirectOut`). Never left on a
+    /// frame once written.
+    pub const DIRECT: u8 = 8;
     /// The frame carries the peer's credential (User-Id).
     pub const CREDENTIAL: u8 = 32;
     /// The frame is a routing id prepended by a ROUTER-like socket.

@@ -19,7 +19,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::msg::{flags, Msg};
 use crate::ypipe::YPipe;
@@ -43,6 +43,19 @@ pub struct PipeEvent {
 /// How the owner of a pipe end is woken (a socket's mailbox, an I/O thread).
 pub trait PipeWaker: Send + Sync {
     fn wake(&self, event: PipeEvent);
+}
+
+/// A way past the queue: the reader's owner (a session) writes whole
+/// messages straight to its transport for the writer, when the queue is
+/// empty and the owner has nothing of its own to write. This saves the
+/// wake-up of the reader's thread on a message that only had to go out
+/// (a reply), at the price of a system call on the writer's thread.
+pub trait DirectOut: Send + Sync {
+    /// Writes the frames of one message, `frames` then `last`, if the owner
+    /// is idle and `queue_idle` (the reader found the queue empty and
+    /// nothing was published since) holds. Returns `false`, having written
+    /// nothing, when the message must go through the queue.
+    fn try_write(&self, frames: &[Msg], last: &Msg, queue_idle: &AtomicBool) -> bool;
 }
 
 /// One direction: the items, and the flags and counters of both ends.
@@ -84,6 +97,8 @@ struct Shared {
     /// For inproc: the reader's receive HWM, added to the writer's send HWM
     /// of queue `s` (libzmq's "boost"); -1 for pipes to a session.
     boost: [AtomicI64; 2],
+    /// The way past queue `s`, set by its reader (see [`DirectOut`]).
+    direct: [OnceLock<Arc<dyn DirectOut>>; 2],
 }
 
 impl Shared {
@@ -162,6 +177,7 @@ impl Pipe {
             linger: [AtomicI32::new(-1), AtomicI32::new(-1)],
             hwm: [AtomicU64::new(hwms[0]), AtomicU64::new(hwms[1])],
             boost: [AtomicI64::new(-1), AtomicI64::new(-1)],
+            direct: [OnceLock::new(), OnceLock::new()],
         });
         let end = |side: usize| Pipe {
             shared: shared.clone(),
@@ -202,6 +218,12 @@ impl Pipe {
         *self.shared.wakers[self.side]
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(waker);
+    }
+
+    /// Offers the peer a way past the queue it writes to us, for messages
+    /// that ask for it ([`flags::DIRECT`]). Set once.
+    pub fn set_direct(&self, direct: Arc<dyn DirectOut>) {
+        let _ = self.shared.direct[1 - self.side].set(direct);
     }
 
     /// Sets the outbound HWM from the socket's `ZMQ_SNDHWM`, with the boost
@@ -293,7 +315,7 @@ impl Pipe {
     /// message is complete. Returns `false` (and gives the message back) when
     /// the pipe cannot take it.
     #[inline]
-    pub fn write(&mut self, msg: Msg) -> Result<(), Msg> {
+    pub fn write(&mut self, mut msg: Msg) -> Result<(), Msg> {
         if self.out_closed || self.peer_gone {
             return Err(msg);
         }
@@ -302,9 +324,20 @@ impl Pipe {
             self.partial.push(msg);
             return Ok(());
         }
+        let q = &self.shared.queues[self.side];
+        if frame_flags & flags::DIRECT != 0 {
+            msg.reset_flags(flags::DIRECT);
+            if !self.unpublished {
+                if let Some(direct) = self.shared.direct[self.side].get() {
+                    if direct.try_write(&self.partial, &msg, &q.reader_asleep) {
+                        self.partial.clear();
+                        return Ok(());
+                    }
+                }
+            }
+        }
         // Routing-id frames do not count against the HWM (libzmq).
         self.msgs_written += (frame_flags & flags::ROUTING_ID == 0) as u64;
-        let q = &self.shared.queues[self.side];
         if q.conflate.load(Ordering::Relaxed) {
             // Only the newest frame survives (libzmq's conflating pipe).
             self.partial.clear();
@@ -520,6 +553,11 @@ impl Pipe {
     pub fn activate_write(&mut self) -> bool {
         self.out_active = true;
         !self.is_peer_gone() && self.check_write()
+    }
+
+    /// Whether this end found the inbound queue empty and fell asleep.
+    pub fn is_read_asleep(&self) -> bool {
+        !self.in_active && self.cache.is_empty()
     }
 
     /// Whether the peer has finished sending (its delimiter has been read).

@@ -389,3 +389,26 @@ pub unsafe fn read_raw(fd: i32, buf: *mut u8, len: usize) -> io::Result<usize> {
     let n = syscall!(read(fd, buf.cast(), len))?;
     Ok(n as usize)
 }
+
+/// sendmsg(2) of `parts`, gathered, without blocking and without SIGPIPE
+/// (a peer that went away is an `EPIPE`, not a signal to the application's
+/// thread). Returns how many bytes went.
+pub fn send_parts_nonblocking(fd: i32, parts: &[&[u8]]) -> io::Result<usize> {
+    let mut iov: Vec<libc::iovec> = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| libc::iovec {
+            iov_base: p.as_ptr() as *mut libc::c_void,
+            iov_len: p.len(),
+        })
+        .collect();
+    // SAFETY: an all-zero msghdr is valid (no name, no control data).
+    let mut hdr: libc::msghdr = unsafe { std::mem::zeroed() };
+    hdr.msg_iov = iov.as_mut_ptr();
+    hdr.msg_iovlen = iov.len();
+    let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+    // SAFETY: every iovec points into a slice of `parts`, alive for the
+    // call; the kernel only reads them.
+    let n = syscall!(sendmsg(fd, &hdr, flags))?;
+    Ok(n as usize)
+}

@@ -21,6 +21,7 @@ use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
+use crate::io::direct::DirectGate;
 use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Metadata, Msg};
 use crate::pipe::{Pipe, PipeEvent, PipeWaker};
@@ -408,6 +409,19 @@ struct Engine {
     ttl_armed: Option<u64>,
     /// A PING asked for a TTL (ms) not yet armed.
     ttl_pending: Option<u64>,
+    /// The session's gate for direct writes, open while this (plain)
+    /// connection is up; closed when the engine goes, before its socket.
+    gate: Option<Arc<DirectGate>>,
+    /// We told the gate we are idle: mark it busy before writing.
+    gate_idle: bool,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(gate) = self.gate.take() {
+            gate.close();
+        }
+    }
 }
 
 /// libzmq's `req_session_t`: a REQ's replies must be `[request id]`, an
@@ -520,6 +534,8 @@ impl Engine {
             out_body: None,
             req_state: ReqState::Bottom,
             sub_commands: false,
+            gate: None,
+            gate_idle: false,
         }
     }
 }
@@ -556,6 +572,8 @@ struct Session {
     /// frames of its reply so far.
     zap: Option<Pipe>,
     zap_reply: Vec<Msg>,
+    /// Lets the socket write replies straight to the connection.
+    gate: Arc<DirectGate>,
 }
 
 impl Session {
@@ -801,6 +819,7 @@ impl Reactor {
                         handshakes: 0,
                         zap: None,
                         zap_reply: Vec::new(),
+                        gate: Arc::new(DirectGate::new()),
                     };
                     let key = self.objects.insert(Object::Session(Box::new(session)));
                     self.attach_engine(key, stream, false, endpoint, None);
@@ -862,6 +881,7 @@ impl Reactor {
             handshakes: 0,
             zap: None,
             zap_reply: Vec::new(),
+            gate: Arc::new(DirectGate::new()),
         };
         let token = self.objects.insert(Object::Session(Box::new(session)));
         if let Some(Object::Session(s)) = self.objects.get_mut(token) {
@@ -870,6 +890,7 @@ impl Reactor {
                     io: self.shared.clone(),
                     token,
                 }));
+                p.set_direct(s.gate.clone());
             }
         }
         self.start_connect(token);
@@ -1316,6 +1337,10 @@ impl Reactor {
         // libzmq's private property behind ZMQ_SRCFD.
         md.insert("__fd", engine.stream.raw_fd().to_string().as_bytes());
         engine.metadata = Some(Arc::new(md));
+        if engine.cipher.is_none() && engine.wire != Wire::Raw {
+            s.gate.open(engine.stream.raw_fd(), engine.wire);
+            engine.gate = Some(s.gate.clone());
+        }
         if let Some(pipe) = &s.pipe {
             if s.handshakes > 0 {
                 // A reconnection on a pipe that outlived the last one: the
@@ -1328,6 +1353,7 @@ impl Reactor {
             let (mine, theirs) = Pipe::pair([o.rcvhwm.max(0) as u64, o.sndhwm.max(0) as u64]);
             theirs.set_conflate(o.conflate.0, o.conflate.1);
             mine.set_waker(Arc::new(SessionWaker { io, token }));
+            mine.set_direct(s.gate.clone());
             s.pipe = Some(mine);
             s.spec.socket.0.send(Command::Attach(theirs));
         }
@@ -1773,6 +1799,15 @@ impl Session {
     /// Fills the output from the pipe and writes it out, refilling as the
     /// stream takes it.
     fn write_output(&mut self) -> Result<(), Closed> {
+        let engine = self.engine.as_mut().expect("checked by pump");
+        if engine.gate_idle {
+            // Application threads may have written: stop them, and send
+            // what a short direct write left first.
+            engine.gate_idle = false;
+            if let Some(gate) = &engine.gate {
+                gate.busy(&mut engine.out, &mut engine.out_pos);
+            }
+        }
         self.fill_output();
         loop {
             let engine = self.engine.as_mut().expect("checked by pump");
@@ -1820,6 +1855,20 @@ impl Session {
         let drained = self.pipe.as_ref().is_some_and(|p| p.is_in_closed());
         if engine.handshake.is_none() && drained && engine.out.is_empty() {
             return Err(Closed::Finished);
+        }
+        // All written, the pipe empty: replies may go out directly.
+        let idle = engine.out.is_empty()
+            && engine.out_body.is_none()
+            && !engine.ping_due
+            && !engine.gate_idle
+            && !self.skip_out_rest
+            && !self.closing
+            && self.pipe.as_ref().is_some_and(Pipe::is_read_asleep);
+        if idle {
+            if let Some(gate) = &engine.gate {
+                gate.idle();
+                engine.gate_idle = true;
+            }
         }
         Ok(())
     }
@@ -1871,7 +1920,7 @@ fn deliver(
 }
 
 /// Encodes a message frame's header in the connection's framing.
-fn encode_header_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
+pub(crate) fn encode_header_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
     match wire {
         Wire::V1 => v1::encode_header(out, msg.size(), msg.more()),
         Wire::Raw => {}

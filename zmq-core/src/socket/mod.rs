@@ -241,6 +241,12 @@ pub struct Socket {
     /// A recv since the last blocking send: the peer is answering, so a
     /// send held up by the high-water mark spins for room.
     spin_send: bool,
+    /// A message was received since the last one sent: the next is likely
+    /// a reply, which may be written straight to an idle connection
+    /// ([`flags::DIRECT`]) instead of waking its I/O thread. A socket that
+    /// only sends (a PUSH, a PUB) never does: its messages batch up in the
+    /// pipe, where one system call carries many.
+    reply_due: bool,
 }
 
 impl std::fmt::Debug for Socket {
@@ -277,6 +283,7 @@ impl Socket {
             spinner: Spinner::default(),
             spin_recv: false,
             spin_send: false,
+            reply_due: false,
         }
     }
 
@@ -542,13 +549,31 @@ impl Socket {
             return Err(Error::Term);
         }
         self.process_commands()?;
-        msg.reset_flags(flags::MORE);
-        if flags_ & send_flags::SNDMORE != 0 {
+        let more = flags_ & send_flags::SNDMORE != 0;
+        msg.reset_flags(flags::MORE | flags::DIRECT);
+        if more {
             msg.set_flags(flags::MORE);
+        } else if self.reply_due {
+            msg.set_flags(flags::DIRECT);
         }
+        let result = self.send_frame(msg, flags_);
+        match result {
+            Ok(()) => {
+                // After a send, a blocking recv may spin for the reply; a
+                // message sent whole is no longer a reply due.
+                self.spin_recv = true;
+                self.reply_due &= more;
+            }
+            Err(_) => msg.reset_flags(flags::DIRECT),
+        }
+        result
+    }
+
+    /// `send` once the frame's flags are set: tries, then waits for room.
+    fn send_frame(&mut self, msg: &mut Msg, flags_: i32) -> Result<()> {
         match self.pattern.send(&mut self.pipes, msg) {
             Err(Error::Again) => {}
-            other => return self.sent(other),
+            other => return other,
         }
         let dontwait = flags_ & send_flags::DONTWAIT != 0;
         if dontwait || self.options.sndtimeo == 0 {
@@ -560,7 +585,7 @@ impl Socket {
             self.wait_commands(deadline, spin)?;
             match self.pattern.send(&mut self.pipes, msg) {
                 Err(Error::Again) => {}
-                other => return self.sent(other),
+                other => return other,
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 return Err(Error::Again);
@@ -600,16 +625,10 @@ impl Socket {
         self.pattern.recv(&mut self.pipes, msg)?;
         self.rcvmore = msg.more();
         self.spin_send = true;
+        self.reply_due = true;
         Ok(())
     }
 
-    /// Notes a send's outcome: after a send, a blocking recv may spin for
-    /// the reply.
-    #[inline]
-    fn sent(&mut self, result: Result<()>) -> Result<()> {
-        self.spin_recv |= result.is_ok();
-        result
-    }
 
     /// Whether the socket has been stopped by its context.
     pub fn is_terminated(&self) -> bool {

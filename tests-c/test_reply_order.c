@@ -1,0 +1,169 @@
+/* Replies and the messages after them arrive whole and in order, over every
+ * transport, whatever their sizes.
+ *
+ * Ours writes a reply (a message sent after one was received) straight to an
+ * idle tcp/ipc connection from the sending thread, and everything else
+ * through the pipe and the I/O thread; a reply larger than the socket's
+ * buffer is written in part, and the I/O thread finishes it. These checks
+ * hold for any correct library, so they run on libzmq too.
+ *
+ * Pins:
+ *  - REQ/REP round trips with bodies from 0 bytes to 4 MiB (beyond any
+ *    socket buffer), multipart replies [s/3, 0, s], every byte checked;
+ *  - DEALER/ROUTER: for each request the ROUTER answers with a burst (the
+ *    first message large, the rest small, then a large one again), so a
+ *    partly written reply is followed by queued messages: the DEALER gets
+ *    every message of every burst, in order, intact;
+ *  - a REP whose REQ went away (closed, linger 0) still sends its reply:
+ *    zmq_send succeeds (the reply is dropped) and the process is not
+ *    killed by SIGPIPE (the default disposition is kept here);
+ *  - after all that, the REP still serves a new REQ. */
+#include "testutil.h"
+
+#include <stdint.h>
+
+#define BIG (4 * 1024 * 1024)
+
+static unsigned char *scratch;
+
+static void fill (unsigned char *buf, size_t len, unsigned seed)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (unsigned char) (seed * 131u + i * 7u + (i >> 9));
+}
+
+static void send_frame (void *sock, size_t len, unsigned seed, int flags)
+{
+    fill (scratch, len, seed);
+    int n = zmq_send (sock, scratch, len, flags);
+    if (n != (int) len)
+        FAIL ("send of %zu bytes returned %d: %s", len, n,
+              zmq_strerror (errno));
+}
+
+static void recv_frame (void *sock, size_t len, unsigned seed, int more)
+{
+    zmq_msg_t msg;
+    CHECK_OK (zmq_msg_init (&msg));
+    if (zmq_msg_recv (&msg, sock, 0) == -1)
+        FAIL ("recv of %zu bytes (seed %u) failed: %s", len, seed,
+              zmq_strerror (errno));
+    if (zmq_msg_size (&msg) != len)
+        FAIL ("got %zu bytes, expected %zu (seed %u)", zmq_msg_size (&msg),
+              len, seed);
+    fill (scratch, len, seed);
+    if (len && memcmp (zmq_msg_data (&msg), scratch, len) != 0)
+        FAIL ("bytes of a %zu-byte frame (seed %u) differ", len, seed);
+    CHECK_INT_EQ (zmq_msg_more (&msg), more);
+    CHECK_OK (zmq_msg_close (&msg));
+}
+
+static const size_t sizes[] = {0, 1, 33, 255, 256, 8191, 65536, 300000, BIG, 7};
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+
+static void test_req_rep (void *ctx, const char *transport)
+{
+    void *rep = zmq_socket (ctx, ZMQ_REP);
+    void *req = zmq_socket (ctx, ZMQ_REQ);
+    CHECK (rep && req);
+    test_set_int (rep, ZMQ_RCVTIMEO, 10000);
+    test_set_int (req, ZMQ_RCVTIMEO, 10000);
+    char ep[TEST_ENDPOINT_MAX];
+    test_bind_any (rep, transport, ep);
+    CHECK_OK (zmq_connect (req, ep));
+    for (unsigned round = 0; round < 3; round++) {
+        for (unsigned i = 0; i < NSIZES; i++) {
+            const size_t s = sizes[i];
+            const unsigned seed = round * 100 + i;
+            send_frame (req, s, seed, 0);
+            recv_frame (rep, s, seed, 0);
+            send_frame (rep, s / 3, seed + 1, ZMQ_SNDMORE);
+            send_frame (rep, 0, 0, ZMQ_SNDMORE);
+            send_frame (rep, s, seed + 2, 0);
+            recv_frame (req, s / 3, seed + 1, 1);
+            recv_frame (req, 0, 0, 1);
+            recv_frame (req, s, seed + 2, 0);
+        }
+    }
+    test_close_zero_linger (req);
+
+    //  A new requester on the same REP, with a reply beyond the buffers.
+    void *req2 = zmq_socket (ctx, ZMQ_REQ);
+    test_set_int (req2, ZMQ_RCVTIMEO, 10000);
+    CHECK_OK (zmq_connect (req2, ep));
+    send_frame (req2, 100, 5, 0);
+    recv_frame (rep, 100, 5, 0);
+    send_frame (rep, BIG, 6, 0);
+    recv_frame (req2, BIG, 6, 0);
+    test_close_zero_linger (req2);
+
+    void *req3 = zmq_socket (ctx, ZMQ_REQ);
+    test_set_int (req3, ZMQ_RCVTIMEO, 10000);
+    CHECK_OK (zmq_connect (req3, ep));
+    send_frame (req3, 10, 7, 0);
+    recv_frame (rep, 10, 7, 0);
+    //  The requester vanishes before the reply: the reply is dropped.
+    test_close_zero_linger (req3);
+    send_frame (rep, BIG, 8, 0);
+
+    void *req4 = zmq_socket (ctx, ZMQ_REQ);
+    test_set_int (req4, ZMQ_RCVTIMEO, 10000);
+    CHECK_OK (zmq_connect (req4, ep));
+    send_frame (req4, 3, 9, 0);
+    recv_frame (rep, 3, 9, 0);
+    send_frame (rep, 4, 10, 0);
+    recv_frame (req4, 4, 10, 0);
+    test_close_zero_linger (req4);
+    test_close_zero_linger (rep);
+}
+
+#define BURST 200
+
+static void test_bursts (void *ctx, const char *transport)
+{
+    void *router = zmq_socket (ctx, ZMQ_ROUTER);
+    void *dealer = zmq_socket (ctx, ZMQ_DEALER);
+    CHECK (router && dealer);
+    test_set_int (router, ZMQ_RCVTIMEO, 10000);
+    test_set_int (dealer, ZMQ_RCVTIMEO, 10000);
+    test_set_int (router, ZMQ_SNDHWM, 0);
+    test_set_int (dealer, ZMQ_RCVHWM, 0);
+    CHECK_OK (zmq_setsockopt (dealer, ZMQ_ROUTING_ID, "D", 1));
+    char ep[TEST_ENDPOINT_MAX];
+    test_bind_any (router, transport, ep);
+    CHECK_OK (zmq_connect (dealer, ep));
+    for (unsigned round = 0; round < 4; round++) {
+        send_frame (dealer, 16, round, 0);
+        char id[8];
+        CHECK_INT_EQ (zmq_recv (router, id, sizeof id, 0), 1);
+        recv_frame (router, 16, round, 0);
+        for (unsigned k = 0; k < BURST; k++) {
+            const size_t s = (k == 0 || k == BURST - 1) ? BIG : 1 + k % 40;
+            CHECK_INT_EQ (zmq_send (router, "D", 1, ZMQ_SNDMORE), 1);
+            send_frame (router, s, round * 1000 + k, 0);
+        }
+        for (unsigned k = 0; k < BURST; k++) {
+            const size_t s = (k == 0 || k == BURST - 1) ? BIG : 1 + k % 40;
+            recv_frame (dealer, s, round * 1000 + k, 0);
+        }
+    }
+    test_close_zero_linger (dealer);
+    test_close_zero_linger (router);
+}
+
+int main (void)
+{
+    test_init ();
+    scratch = malloc (BIG);
+    CHECK (scratch);
+    void *ctx = zmq_ctx_new ();
+    CHECK (ctx);
+    for (int t = 0; t < TEST_TRANSPORT_COUNT; t++) {
+        test_req_rep (ctx, test_transports[t]);
+        test_bursts (ctx, test_transports[t]);
+    }
+    CHECK_OK (zmq_ctx_term (ctx));
+    free (scratch);
+    printf ("test_reply_order: ok\n");
+    return 0;
+}
