@@ -327,7 +327,7 @@ impl Pipe {
         let q = &self.shared.queues[self.side];
         if frame_flags & flags::DIRECT != 0 {
             msg.reset_flags(flags::DIRECT);
-            if !self.unpublished {
+            if !self.unpublished && self.newest.is_none() {
                 if let Some(direct) = self.shared.direct[self.side].get() {
                     if direct.try_write(&self.partial, &msg, &q.reader_asleep) {
                         self.partial.clear();

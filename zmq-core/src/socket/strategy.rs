@@ -46,7 +46,11 @@ impl Rotation {
 
     /// Passes the turn to the next pipe.
     fn advance(&mut self) {
-        self.current = (self.current + 1) % self.active.len();
+        // A compare, not a division: this runs once per message.
+        self.current += 1;
+        if self.current >= self.active.len() {
+            self.current = 0;
+        }
     }
 
     /// Takes the current pipe out (it went asleep or away).
