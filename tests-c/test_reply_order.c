@@ -17,7 +17,10 @@
  *  - a REP whose REQ went away (closed, linger 0) still sends its reply:
  *    zmq_send succeeds (the reply is dropped) and the process is not
  *    killed by SIGPIPE (the default disposition is kept here);
- *  - after all that, the REP still serves a new REQ. */
+ *  - after all that, the REP still serves a new REQ;
+ *  - a REQ whose server goes away while it waits for the answer (its
+ *    connection closes under it) times out with EAGAIN after its
+ *    ZMQ_RCVTIMEO, as with any silent server. */
 #include "testutil.h"
 
 #include <stdint.h>
@@ -117,6 +120,32 @@ static void test_req_rep (void *ctx, const char *transport)
     test_close_zero_linger (rep);
 }
 
+static void test_server_vanishes (void *ctx, const char *transport)
+{
+    void *rep = zmq_socket (ctx, ZMQ_REP);
+    void *req = zmq_socket (ctx, ZMQ_REQ);
+    CHECK (rep && req);
+    test_set_int (rep, ZMQ_RCVTIMEO, 10000);
+    test_set_int (req, ZMQ_RCVTIMEO, 300);
+    char ep[TEST_ENDPOINT_MAX];
+    test_bind_any (rep, transport, ep);
+    CHECK_OK (zmq_connect (req, ep));
+    for (unsigned i = 0; i < 3; i++) {
+        send_frame (req, 10, i, 0);
+        recv_frame (rep, 10, i, 0);
+        send_frame (rep, 20, i, 0);
+        recv_frame (req, 20, i, 0);
+    }
+    send_frame (req, 10, 3, 0);
+    recv_frame (rep, 10, 3, 0);
+    test_close_zero_linger (rep);
+    char buf[8];
+    const int64_t start = test_now_ms ();
+    CHECK_ERRNO (zmq_recv (req, buf, sizeof buf, 0), EAGAIN);
+    CHECK (test_now_ms () - start >= 250);
+    test_close_zero_linger (req);
+}
+
 #define BURST 200
 
 static void test_bursts (void *ctx, const char *transport)
@@ -161,6 +190,7 @@ int main (void)
     for (int t = 0; t < TEST_TRANSPORT_COUNT; t++) {
         test_req_rep (ctx, test_transports[t]);
         test_bursts (ctx, test_transports[t]);
+        test_server_vanishes (ctx, test_transports[t]);
     }
     CHECK_OK (zmq_ctx_term (ctx));
     free (scratch);

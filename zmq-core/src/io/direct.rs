@@ -27,6 +27,7 @@
 //! Only plain connections take direct writes: CURVE boxes every frame
 //! with the engine's nonces, and a raw (STREAM) connection has no framing.
 
+use std::cell::Cell;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -39,6 +40,22 @@ use crate::zmtp::handshake::Wire;
 /// The most frames a message written directly may have (more go through
 /// the pipe).
 const MAX_FRAMES: usize = 8;
+
+thread_local! {
+    /// The connection this thread last wrote a message to directly (-1:
+    /// none since it last looked), for `take_last_fd`.
+    static LAST_FD: Cell<RawFd> = const { Cell::new(-1) };
+}
+
+/// The connection the calling thread last wrote to directly, if it did
+/// since the last call. A socket that has just written a request (or a
+/// reply) this way may watch that connection for the answer: the answer
+/// then wakes the application thread together with the I/O thread, rather
+/// than after it. The descriptor is only ever polled, never read or written
+/// (it may have been closed since, and its number reused).
+pub fn take_last_fd() -> RawFd {
+    LAST_FD.with(|c| c.replace(-1))
+}
 
 /// The gate of one session (shared with the application's pipe end).
 #[derive(Debug)]
@@ -183,6 +200,7 @@ impl DirectOut for DirectGate {
                 return false;
             }
         };
+        LAST_FD.with(|c| c.set(st.fd));
         if sent < total {
             // Short: the rest waits in the gate for the I/O thread, which
             // the kernel wakes with a writable edge when there is room.

@@ -78,6 +78,12 @@ impl<C> Mailbox<C> {
     pub fn wait(&self, deadline: Option<Instant>) -> Wait {
         self.signaler.wait(deadline)
     }
+
+    /// As [`Mailbox::wait`], also ending when `other` becomes readable
+    /// (see [`Signaler::wait_or`]).
+    pub fn wait_or(&self, other: RawFd, deadline: Option<Instant>) -> (Wait, bool) {
+        self.signaler.wait_or(other, deadline)
+    }
 }
 
 #[cfg(test)]

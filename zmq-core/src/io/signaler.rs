@@ -72,6 +72,12 @@ impl Signaler {
     /// Waits until the flag is raised, the deadline passes (`None`: forever) or
     /// a signal handler runs. Does not lower the flag.
     pub fn wait(&self, deadline: Option<Instant>) -> Wait {
+        self.wait_or(-1, deadline).0
+    }
+
+    /// As [`Signaler::wait`], also ending when `other` (if not negative)
+    /// becomes readable or fails; the flag says whether it did.
+    pub fn wait_or(&self, other: RawFd, deadline: Option<Instant>) -> (Wait, bool) {
         let timeout_ms = match deadline {
             None => -1,
             Some(d) => {
@@ -86,15 +92,24 @@ impl Signaler {
                 }
             }
         };
-        let mut pfd = libc::pollfd {
-            fd: self.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        match syscall!(poll(&mut pfd, 1, timeout_ms)) {
-            Ok(0) => Wait::TimedOut,
-            Ok(_) => Wait::Signalled,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Wait::Interrupted,
+        let mut pfds = [
+            libc::pollfd {
+                fd: self.fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: other,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let n = if other < 0 { 1 } else { 2 };
+        match syscall!(poll(pfds.as_mut_ptr(), n, timeout_ms)) {
+            Ok(0) => (Wait::TimedOut, false),
+            Ok(_) if pfds[0].revents == 0 => (Wait::TimedOut, true),
+            Ok(_) => (Wait::Signalled, pfds[1].revents != 0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => (Wait::Interrupted, false),
             Err(e) => panic!("poll on eventfd failed: {e}"),
         }
     }
@@ -117,6 +132,22 @@ mod tests {
             s.wait(Some(Instant::now() + Duration::from_millis(5))),
             Wait::TimedOut
         );
+    }
+
+    #[test]
+    fn wait_or_reports_the_other_descriptor() {
+        let s = Signaler::new().unwrap();
+        let other = Signaler::new().unwrap();
+        let soon = || Some(Instant::now() + Duration::from_millis(5));
+        assert_eq!(s.wait_or(other.fd(), soon()), (Wait::TimedOut, false));
+        other.signal();
+        assert_eq!(s.wait_or(other.fd(), None), (Wait::TimedOut, true));
+        s.signal();
+        assert_eq!(s.wait_or(other.fd(), None), (Wait::Signalled, true));
+        other.reset();
+        assert_eq!(s.wait_or(other.fd(), None), (Wait::Signalled, false));
+        // No other descriptor: as `wait`.
+        assert_eq!(s.wait_or(-1, None), (Wait::Signalled, false));
     }
 
     #[test]

@@ -31,6 +31,30 @@ fn multi_cpu() -> bool {
     *MULTI.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
 
+/// Spins until `ready()` holds or `limit` (or `deadline`) passes; returns
+/// whether `ready()` held. Does not spin on a single CPU.
+pub fn spin_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
+    if !multi_cpu() {
+        return ready();
+    }
+    let start = Instant::now();
+    let end = match deadline {
+        Some(d) => d.min(start + limit),
+        None => start + limit,
+    };
+    loop {
+        for _ in 0..64 {
+            spin_loop();
+            if ready() {
+                return true;
+            }
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+    }
+}
+
 /// Adaptive spin state: one per waiting thread's object (a socket).
 #[derive(Debug, Default)]
 pub struct Spinner {
@@ -52,25 +76,12 @@ impl Spinner {
             self.paused -= 1;
             return false;
         }
+        if spin_until(SPIN_LIMIT, deadline, &ready) {
+            self.fails = 0;
+            return true;
+        }
         if !multi_cpu() {
             return false;
-        }
-        let start = Instant::now();
-        let end = match deadline {
-            Some(d) => d.min(start + SPIN_LIMIT),
-            None => start + SPIN_LIMIT,
-        };
-        loop {
-            for _ in 0..64 {
-                spin_loop();
-                if ready() {
-                    self.fails = 0;
-                    return true;
-                }
-            }
-            if Instant::now() >= end {
-                break;
-            }
         }
         self.fails += 1;
         if self.fails >= FAILS_TO_PAUSE {

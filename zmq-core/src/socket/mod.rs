@@ -23,7 +23,8 @@ use crate::ctx::{Ctx, CtxOptions};
 use crate::error::{Error, Result};
 use crate::io::mailbox::Mailbox;
 use crate::io::signaler::Wait;
-use crate::io::spin::Spinner;
+use crate::io::direct;
+use crate::io::spin::{spin_until, Spinner};
 use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Msg};
 use crate::options::{put_int, put_int_lenient, put_string, Options, SockOpt};
@@ -202,6 +203,10 @@ impl std::ops::IndexMut<usize> for Pipes {
     }
 }
 
+/// How long a thread woken by its answer's arrival on the connection spins
+/// for the I/O thread to deliver it (that thread's own wake-up and decode).
+const ANSWER_SPIN: Duration = Duration::from_micros(200);
+
 /// Flags of `zmq_send`/`zmq_recv`.
 pub mod send_flags {
     pub const DONTWAIT: i32 = 1;
@@ -247,6 +252,9 @@ pub struct Socket {
     /// only sends (a PUSH, a PUB) never does: its messages batch up in the
     /// pipe, where one system call carries many.
     reply_due: bool,
+    /// The connection the last message went to directly (-1: none): a
+    /// blocking recv also watches it, see [`Socket::wait_commands`].
+    answer_fd: RawFd,
 }
 
 impl std::fmt::Debug for Socket {
@@ -284,6 +292,7 @@ impl Socket {
             spin_recv: false,
             spin_send: false,
             reply_due: false,
+            answer_fd: -1,
         }
     }
 
@@ -444,10 +453,37 @@ impl Socket {
     /// Returns `Term` once the context has stopped the socket and
     /// `Interrupted` when a signal interrupts the wait.
     fn wait_commands(&mut self, deadline: Option<Instant>, spin: bool) -> Result<()> {
+        self.wait_commands_or(deadline, spin, -1)
+    }
+
+    /// As `wait_commands`, also watching `answer_fd` (if not negative), the
+    /// connection a request just went to directly: when the answer arrives
+    /// there, this thread wakes together with the I/O thread that reads it,
+    /// and spins the few microseconds until that thread has delivered it,
+    /// rather than waking only when told (one thread wake-up after another).
+    fn wait_commands_or(
+        &mut self,
+        deadline: Option<Instant>,
+        spin: bool,
+        answer_fd: RawFd,
+    ) -> Result<()> {
         // A command that comes while spinning saves a sleep and a wake.
         let mailbox = &self.mailbox.0;
-        let spun = spin && self.spinner.spin(deadline, || mailbox.has_pending());
-        if !spun && mailbox.wait(deadline) == Wait::Interrupted {
+        if spin && self.spinner.spin(deadline, || mailbox.has_pending()) {
+            return self.handle_commands();
+        }
+        if answer_fd >= 0 {
+            match mailbox.wait_or(answer_fd, deadline) {
+                (Wait::Interrupted, _) => return Err(Error::Interrupted),
+                (Wait::TimedOut, true) => {
+                    if spin_until(ANSWER_SPIN, deadline, || mailbox.has_pending()) {
+                        return self.handle_commands();
+                    }
+                }
+                _ => return self.handle_commands(),
+            }
+        }
+        if mailbox.wait(deadline) == Wait::Interrupted {
             return Err(Error::Interrupted);
         }
         self.handle_commands()
@@ -550,10 +586,11 @@ impl Socket {
         }
         self.process_commands()?;
         let more = flags_ & send_flags::SNDMORE != 0;
+        let direct = !more && self.reply_due;
         msg.reset_flags(flags::MORE | flags::DIRECT);
         if more {
             msg.set_flags(flags::MORE);
-        } else if self.reply_due {
+        } else if direct {
             msg.set_flags(flags::DIRECT);
         }
         let result = self.send_frame(msg, flags_);
@@ -563,6 +600,9 @@ impl Socket {
                 // message sent whole is no longer a reply due.
                 self.spin_recv = true;
                 self.reply_due &= more;
+                if !more {
+                    self.answer_fd = if direct { direct::take_last_fd() } else { -1 };
+                }
             }
             Err(_) => msg.reset_flags(flags::DIRECT),
         }
@@ -609,8 +649,12 @@ impl Socket {
         }
         let deadline = Self::deadline(self.options.rcvtimeo);
         let spin = std::mem::take(&mut self.spin_recv);
+        let mut answer_fd = std::mem::replace(&mut self.answer_fd, -1);
         loop {
-            self.wait_commands(deadline, spin)?;
+            // The connection is watched for one wake-up only: input that
+            // the I/O thread does not deliver (a partial frame, a stalled
+            // pipe) must not keep waking us.
+            self.wait_commands_or(deadline, spin, std::mem::replace(&mut answer_fd, -1))?;
             match self.recv_once(msg) {
                 Err(Error::Again) => {}
                 other => return other,
