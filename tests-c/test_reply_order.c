@@ -64,16 +64,41 @@ static void recv_frame (void *sock, size_t len, unsigned seed, int more)
 static const size_t sizes[] = {0, 1, 33, 255, 256, 8191, 65536, 300000, BIG, 7};
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 
-static void test_req_rep (void *ctx, const char *transport)
+/* A REQ with the given receive timeout, connected to ep. */
+static void *new_req (void *ctx, const char *ep, int rcvtimeo)
+{
+    void *req = zmq_socket (ctx, ZMQ_REQ);
+    CHECK (req);
+    test_set_int (req, ZMQ_RCVTIMEO, rcvtimeo);
+    CHECK_OK (zmq_connect (req, ep));
+    return req;
+}
+
+/* A REP bound to a fresh endpoint of transport (stored in ep). */
+static void *new_rep (void *ctx, const char *transport, char *ep)
 {
     void *rep = zmq_socket (ctx, ZMQ_REP);
-    void *req = zmq_socket (ctx, ZMQ_REQ);
-    CHECK (rep && req);
+    CHECK (rep);
     test_set_int (rep, ZMQ_RCVTIMEO, 10000);
-    test_set_int (req, ZMQ_RCVTIMEO, 10000);
-    char ep[TEST_ENDPOINT_MAX];
     test_bind_any (rep, transport, ep);
-    CHECK_OK (zmq_connect (req, ep));
+    return rep;
+}
+
+/* One request of qsize bytes and its one-frame reply of asize bytes. */
+static void round_trip (void *req, void *rep, size_t qsize, size_t asize,
+                        unsigned seed)
+{
+    send_frame (req, qsize, seed, 0);
+    recv_frame (rep, qsize, seed, 0);
+    send_frame (rep, asize, seed + 1, 0);
+    recv_frame (req, asize, seed + 1, 0);
+}
+
+static void test_req_rep (void *ctx, const char *transport)
+{
+    char ep[TEST_ENDPOINT_MAX];
+    void *rep = new_rep (ctx, transport, ep);
+    void *req = new_req (ctx, ep, 10000);
     for (unsigned round = 0; round < 3; round++) {
         for (unsigned i = 0; i < NSIZES; i++) {
             const size_t s = sizes[i];
@@ -91,51 +116,30 @@ static void test_req_rep (void *ctx, const char *transport)
     test_close_zero_linger (req);
 
     //  A new requester on the same REP, with a reply beyond the buffers.
-    void *req2 = zmq_socket (ctx, ZMQ_REQ);
-    test_set_int (req2, ZMQ_RCVTIMEO, 10000);
-    CHECK_OK (zmq_connect (req2, ep));
-    send_frame (req2, 100, 5, 0);
-    recv_frame (rep, 100, 5, 0);
-    send_frame (rep, BIG, 6, 0);
-    recv_frame (req2, BIG, 6, 0);
-    test_close_zero_linger (req2);
+    req = new_req (ctx, ep, 10000);
+    round_trip (req, rep, 100, BIG, 5);
+    test_close_zero_linger (req);
 
-    void *req3 = zmq_socket (ctx, ZMQ_REQ);
-    test_set_int (req3, ZMQ_RCVTIMEO, 10000);
-    CHECK_OK (zmq_connect (req3, ep));
-    send_frame (req3, 10, 7, 0);
-    recv_frame (rep, 10, 7, 0);
     //  The requester vanishes before the reply: the reply is dropped.
-    test_close_zero_linger (req3);
+    req = new_req (ctx, ep, 10000);
+    send_frame (req, 10, 7, 0);
+    recv_frame (rep, 10, 7, 0);
+    test_close_zero_linger (req);
     send_frame (rep, BIG, 8, 0);
 
-    void *req4 = zmq_socket (ctx, ZMQ_REQ);
-    test_set_int (req4, ZMQ_RCVTIMEO, 10000);
-    CHECK_OK (zmq_connect (req4, ep));
-    send_frame (req4, 3, 9, 0);
-    recv_frame (rep, 3, 9, 0);
-    send_frame (rep, 4, 10, 0);
-    recv_frame (req4, 4, 10, 0);
-    test_close_zero_linger (req4);
+    req = new_req (ctx, ep, 10000);
+    round_trip (req, rep, 3, 4, 9);
+    test_close_zero_linger (req);
     test_close_zero_linger (rep);
 }
 
 static void test_server_vanishes (void *ctx, const char *transport)
 {
-    void *rep = zmq_socket (ctx, ZMQ_REP);
-    void *req = zmq_socket (ctx, ZMQ_REQ);
-    CHECK (rep && req);
-    test_set_int (rep, ZMQ_RCVTIMEO, 10000);
-    test_set_int (req, ZMQ_RCVTIMEO, 300);
     char ep[TEST_ENDPOINT_MAX];
-    test_bind_any (rep, transport, ep);
-    CHECK_OK (zmq_connect (req, ep));
-    for (unsigned i = 0; i < 3; i++) {
-        send_frame (req, 10, i, 0);
-        recv_frame (rep, 10, i, 0);
-        send_frame (rep, 20, i, 0);
-        recv_frame (req, 20, i, 0);
-    }
+    void *rep = new_rep (ctx, transport, ep);
+    void *req = new_req (ctx, ep, 300);
+    for (unsigned i = 0; i < 3; i++)
+        round_trip (req, rep, 10, 20, 10 * i);
     send_frame (req, 10, 3, 0);
     recv_frame (rep, 10, 3, 0);
     test_close_zero_linger (rep);
