@@ -20,14 +20,21 @@
  *  - after all that, the REP still serves a new REQ;
  *  - a REQ whose server goes away while it waits for the answer (its
  *    connection closes under it) times out with EAGAIN after its
- *    ZMQ_RCVTIMEO, as with any silent server. */
+ *    ZMQ_RCVTIMEO, as with any silent server;
+ *  - a server that replies with 4 MiB (more than the socket takes at once)
+ *    and at once closes its socket and terminates its context (default
+ *    linger) still delivers the whole reply to a client in another
+ *    context; so does a bound PUSH that queues 4 MiB messages and closes
+ *    at once (through the pipe: a PUSH sends no replies). */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 #define BIG (4 * 1024 * 1024)
 
-static unsigned char *scratch;
+/* The bytes of the frame being sent or checked; each thread has its own. */
+static __thread unsigned char *scratch;
 
 static void fill (unsigned char *buf, size_t len, unsigned seed)
 {
@@ -150,6 +157,83 @@ static void test_server_vanishes (void *ctx, const char *transport)
     test_close_zero_linger (req);
 }
 
+typedef struct
+{
+    void *ctx;
+    char ep[TEST_ENDPOINT_MAX];
+} client_args_t;
+
+static void *client_then_read_slowly (void *arg)
+{
+    client_args_t *a = arg;
+    scratch = malloc (BIG);
+    CHECK (scratch);
+    void *req = new_req (a->ctx, a->ep, 10000);
+    send_frame (req, 1, 0, 0);
+    recv_frame (req, 0, 1, 0);
+    send_frame (req, 5, 21, 0);
+    test_sleep_ms (50); // the server has closed by now, its reply half sent
+    recv_frame (req, BIG, 22, 0);
+    test_close_zero_linger (req);
+    free (scratch);
+    return NULL;
+}
+
+static void test_reply_survives_close (const char *transport)
+{
+    void *sctx = zmq_ctx_new ();
+    client_args_t a = {zmq_ctx_new (), ""};
+    CHECK (sctx && a.ctx);
+    void *rep = new_rep (sctx, transport, a.ep);
+    pthread_t client;
+    CHECK (pthread_create (&client, NULL, client_then_read_slowly, &a) == 0);
+    recv_frame (rep, 1, 0, 0);
+    send_frame (rep, 0, 1, 0);
+    recv_frame (rep, 5, 21, 0);
+    send_frame (rep, BIG, 22, 0);
+    CHECK_OK (zmq_close (rep));
+    CHECK_OK (zmq_ctx_term (sctx));
+    CHECK (pthread_join (client, NULL) == 0);
+    CHECK_OK (zmq_ctx_term (a.ctx));
+}
+
+static void *pull_slowly (void *arg)
+{
+    client_args_t *a = arg;
+    scratch = malloc (BIG);
+    CHECK (scratch);
+    void *pull = zmq_socket (a->ctx, ZMQ_PULL);
+    CHECK (pull);
+    test_set_int (pull, ZMQ_RCVTIMEO, 10000);
+    CHECK_OK (zmq_connect (pull, a->ep));
+    recv_frame (pull, 1, 30, 0);
+    test_sleep_ms (50); // the server has closed by now
+    for (unsigned i = 0; i < 3; i++)
+        recv_frame (pull, BIG, 31 + i, 0);
+    test_close_zero_linger (pull);
+    free (scratch);
+    return NULL;
+}
+
+static void test_push_survives_close (const char *transport)
+{
+    void *sctx = zmq_ctx_new ();
+    client_args_t a = {zmq_ctx_new (), ""};
+    CHECK (sctx && a.ctx);
+    void *push = zmq_socket (sctx, ZMQ_PUSH);
+    CHECK (push);
+    test_bind_any (push, transport, a.ep);
+    pthread_t client;
+    CHECK (pthread_create (&client, NULL, pull_slowly, &a) == 0);
+    send_frame (push, 1, 30, 0); // waits for the connection
+    for (unsigned i = 0; i < 3; i++)
+        send_frame (push, BIG, 31 + i, 0);
+    CHECK_OK (zmq_close (push));
+    CHECK_OK (zmq_ctx_term (sctx));
+    CHECK (pthread_join (client, NULL) == 0);
+    CHECK_OK (zmq_ctx_term (a.ctx));
+}
+
 #define BURST 200
 
 static void test_bursts (void *ctx, const char *transport)
@@ -195,6 +279,11 @@ int main (void)
         test_req_rep (ctx, test_transports[t]);
         test_bursts (ctx, test_transports[t]);
         test_server_vanishes (ctx, test_transports[t]);
+        if (strcmp (test_transports[t], "inproc") != 0)
+        {
+            test_reply_survives_close (test_transports[t]);
+            test_push_survives_close (test_transports[t]);
+        }
     }
     CHECK_OK (zmq_ctx_term (ctx));
     free (scratch);

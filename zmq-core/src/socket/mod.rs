@@ -764,16 +764,16 @@ impl Socket {
 
     /// Ends an endpoint in its transport (a listener's close is a CLOSED
     /// event); returns the pipe end of a connection.
-    fn end_transport(&mut self, name: &str, ep: Endpoint) -> Option<u64> {
+    fn end_transport(&mut self, name: &str, ep: Endpoint, closing: bool) -> Option<u64> {
         if let Some(fd) = ep.listener_fd() {
             self.monitor.event(event::CLOSED, fd as u64, name);
         }
-        crate::transport::end(self, ep)
+        crate::transport::end(self, ep, closing)
     }
 
     /// Undoes an endpoint: unregisters a bind, closes a connection's pipe.
     fn end_endpoint(&mut self, name: &str, ep: Endpoint) {
-        let pipe_end = self.end_transport(name, ep);
+        let pipe_end = self.end_transport(name, ep, false);
         if let Some(end) = pipe_end {
             if let Some(key) = self.pipes.key_of(end) {
                 self.pattern.pipe_terminated(&mut self.pipes, key);
@@ -829,7 +829,7 @@ impl Socket {
         let endpoints = std::mem::take(&mut self.endpoints);
         for (name, ep) in endpoints {
             if ep.ends_on_close() {
-                self.end_transport(&name, ep);
+                self.end_transport(&name, ep, true);
             }
         }
         self.monitor.stop(true);

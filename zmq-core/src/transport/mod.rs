@@ -449,8 +449,9 @@ fn connect_inproc(socket: &mut Socket, name: &str) -> Result<Endpoint> {
 }
 
 /// Ends an endpoint: unregisters a bind; returns the pipe end of a
-/// connection for the socket to close.
-pub(crate) fn end(socket: &mut Socket, ep: Endpoint) -> Option<u64> {
+/// connection for the socket to close. `closing`: the socket is closing
+/// (its connections then end through their pipes, with its linger).
+pub(crate) fn end(socket: &mut Socket, ep: Endpoint, closing: bool) -> Option<u64> {
     match ep {
         Endpoint::InprocBound { name } => {
             let _ = socket.ctx().unbind_inproc(&name, socket.id());
@@ -460,7 +461,7 @@ pub(crate) fn end(socket: &mut Socket, ep: Endpoint) -> Option<u64> {
         Endpoint::Io {
             id, io, pipe_end, ..
         } => {
-            io.send(IoCmd::EndEndpoint(id));
+            io.send(IoCmd::EndEndpoint { id, closing });
             pipe_end
         }
     }
