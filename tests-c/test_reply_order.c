@@ -25,7 +25,10 @@
  *    and at once closes its socket and terminates its context (default
  *    linger) still delivers the whole reply to a client in another
  *    context; so does a bound PUSH that queues 4 MiB messages and closes
- *    at once (through the pipe: a PUSH sends no replies). */
+ *    at once (through the pipe: a PUSH sends no replies);
+ *  - a PUSH that queues three 4 MiB messages on a connection and then
+ *    disconnects it still delivers them (a disconnect lingers, as a close
+ *    does). */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -234,6 +237,26 @@ static void test_push_survives_close (const char *transport)
     CHECK_OK (zmq_ctx_term (a.ctx));
 }
 
+static void test_disconnect_delivers (void *ctx, const char *transport)
+{
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
+    void *push = zmq_socket (ctx, ZMQ_PUSH);
+    CHECK (pull && push);
+    test_set_int (pull, ZMQ_RCVTIMEO, 10000);
+    char ep[TEST_ENDPOINT_MAX];
+    test_bind_any (pull, transport, ep);
+    CHECK_OK (zmq_connect (push, ep));
+    send_frame (push, 1, 40, 0);
+    recv_frame (pull, 1, 40, 0);
+    for (unsigned i = 0; i < 3; i++)
+        send_frame (push, BIG, 41 + i, 0);
+    CHECK_OK (zmq_disconnect (push, ep));
+    for (unsigned i = 0; i < 3; i++)
+        recv_frame (pull, BIG, 41 + i, 0);
+    test_close_zero_linger (push);
+    test_close_zero_linger (pull);
+}
+
 #define BURST 200
 
 static void test_bursts (void *ctx, const char *transport)
@@ -283,6 +306,7 @@ int main (void)
         {
             test_reply_survives_close (test_transports[t]);
             test_push_survives_close (test_transports[t]);
+            test_disconnect_delivers (ctx, test_transports[t]);
         }
     }
     CHECK_OK (zmq_ctx_term (ctx));

@@ -185,9 +185,9 @@ pub(crate) enum IoCmd {
         token: usize,
         event: PipeEvent,
     },
-    /// The socket unbound or disconnected this endpoint (`closing`: the
-    /// socket is closing, and its sessions' pipes end with its linger).
-    EndEndpoint { id: u64, closing: bool },
+    /// The socket unbound or disconnected this endpoint (`pipes_closed`:
+    /// the socket closes its sessions' pipes itself, with its linger).
+    EndEndpoint { id: u64, pipes_closed: bool },
     /// The context is terminating: exit once nothing is left to deliver.
     Stop,
 }
@@ -683,7 +683,7 @@ impl Reactor {
                 IoCmd::Listen { spec, listener } => self.add_listener(spec, listener),
                 IoCmd::Connect { spec, target, pipe } => self.add_connecter(spec, target, pipe),
                 IoCmd::Pipe { token, event } => self.pipe_event(token, event),
-                IoCmd::EndEndpoint { id, closing } => self.end_endpoint(id, closing),
+                IoCmd::EndEndpoint { id, pipes_closed } => self.end_endpoint(id, pipes_closed),
                 IoCmd::Stop => self.stopping = true,
             }
         }
@@ -1535,17 +1535,20 @@ impl Reactor {
     }
 
     /// Ends the listener or connecter of an endpoint and its sessions. When
-    /// the socket is closing, a session with a pipe stays: the socket's
-    /// close reaches it through that pipe, after the messages queued before
-    /// it, which it delivers within the socket's linger (as libzmq's
-    /// sessions do when their owner terminates them).
-    fn end_endpoint(&mut self, id: u64, closing: bool) {
+    /// the socket closes the pipes itself (it is closing, or disconnecting),
+    /// a session with a pipe stays: the close reaches it through that pipe,
+    /// after the messages queued before it, which it delivers within the
+    /// socket's linger (as libzmq's sessions do when their owner terminates
+    /// them).
+    fn end_endpoint(&mut self, id: u64, pipes_closed: bool) {
         let tokens: Vec<usize> = self
             .objects
             .iter()
             .filter(|(_, o)| match o {
                 Object::Listener(l) => l.spec.endpoint_id == id,
-                Object::Session(s) => s.spec.endpoint_id == id && !(closing && s.pipe.is_some()),
+                Object::Session(s) => {
+                    s.spec.endpoint_id == id && !(pipes_closed && s.pipe.is_some())
+                }
             })
             .map(|(k, _)| k)
             .collect();

@@ -764,20 +764,27 @@ impl Socket {
 
     /// Ends an endpoint in its transport (a listener's close is a CLOSED
     /// event); returns the pipe end of a connection.
-    fn end_transport(&mut self, name: &str, ep: Endpoint, closing: bool) -> Option<u64> {
+    /// Ends an endpoint's transport; `pipes_closed`: the socket closes the
+    /// pipes of its connections itself (see `transport::end`).
+    fn end_transport(&mut self, name: &str, ep: Endpoint, pipes_closed: bool) -> Option<u64> {
         if let Some(fd) = ep.listener_fd() {
             self.monitor.event(event::CLOSED, fd as u64, name);
         }
-        crate::transport::end(self, ep, closing)
+        crate::transport::end(self, ep, pipes_closed)
     }
 
     /// Undoes an endpoint: unregisters a bind, closes a connection's pipe.
     fn end_endpoint(&mut self, name: &str, ep: Endpoint) {
-        let pipe_end = self.end_transport(name, ep, false);
+        // A connection's pipe is ours to close, after what is queued in it,
+        // which its session then delivers within our linger (libzmq's
+        // disconnect); a bind's sessions are ended by the I/O thread.
+        let ours = ep.pipe_end().is_some();
+        let pipe_end = self.end_transport(name, ep, ours);
         if let Some(end) = pipe_end {
             if let Some(key) = self.pipes.key_of(end) {
                 self.pattern.pipe_terminated(&mut self.pipes, key);
                 let mut pipe = self.pipes.remove(key);
+                pipe.set_close_linger(self.options.linger);
                 pipe.close_write();
                 pipe.close_read();
             }

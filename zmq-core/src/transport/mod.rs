@@ -449,9 +449,11 @@ fn connect_inproc(socket: &mut Socket, name: &str) -> Result<Endpoint> {
 }
 
 /// Ends an endpoint: unregisters a bind; returns the pipe end of a
-/// connection for the socket to close. `closing`: the socket is closing
-/// (its connections then end through their pipes, with its linger).
-pub(crate) fn end(socket: &mut Socket, ep: Endpoint, closing: bool) -> Option<u64> {
+/// connection for the socket to close. `pipes_closed`: the socket closes
+/// the pipes of the endpoint's connections itself (it is closing, or
+/// disconnecting a connection), so their sessions end through them, with
+/// its linger.
+pub(crate) fn end(socket: &mut Socket, ep: Endpoint, pipes_closed: bool) -> Option<u64> {
     match ep {
         Endpoint::InprocBound { name } => {
             let _ = socket.ctx().unbind_inproc(&name, socket.id());
@@ -461,7 +463,10 @@ pub(crate) fn end(socket: &mut Socket, ep: Endpoint, closing: bool) -> Option<u6
         Endpoint::Io {
             id, io, pipe_end, ..
         } => {
-            io.send(IoCmd::EndEndpoint { id, closing });
+            io.send(IoCmd::EndEndpoint {
+                id,
+                pipes_closed,
+            });
             pipe_end
         }
     }
