@@ -10,7 +10,7 @@
 //! is away.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -69,16 +69,16 @@ impl FrameDecoder {
     }
 
     /// Space to read a large body's next bytes into, if in one.
-    fn body_space(&mut self) -> Option<&mut [u8]> {
+    fn body_space(&mut self) -> Option<(&mut Vec<u8>, usize)> {
         match self {
-            FrameDecoder::V3(d) => d.body_space(DIRECT_BODY, DIRECT_READ_MAX),
+            FrameDecoder::V3(d) => d.body_space(DIRECT_READ, DIRECT_READ_MAX),
             FrameDecoder::V1(_) | FrameDecoder::Raw => None,
         }
     }
 
-    fn commit_body(&mut self, offered: usize, used: usize) -> Option<Msg> {
+    fn commit_body(&mut self) -> Option<Msg> {
         match self {
-            FrameDecoder::V3(d) => d.commit_body(offered, used),
+            FrameDecoder::V3(d) => d.commit_body(),
             FrameDecoder::V1(_) | FrameDecoder::Raw => None,
         }
     }
@@ -94,9 +94,20 @@ const READ_CHUNK: usize = 64 * 1024;
 const SLICE_MIN: usize = 8 * 1024;
 /// Output is written once this much is batched (or the pipe runs dry).
 const WRITE_BATCH: usize = 64 * 1024;
-/// Bodies at least this large go to and from the stream directly: written
-/// from the message after their header, read into the message's buffer.
-const DIRECT_BODY: usize = 256 * 1024;
+/// A body with at least this much still to come is read from the stream
+/// straight into the message's buffer, not through the read buffer.
+const DIRECT_READ: usize = 8 * 1024;
+/// A frame at least this large makes the next read into the read buffer
+/// ask for [`SMALL_READ`] bytes only: the next frame is likely large too,
+/// and its header then comes with a little of its body, the rest going
+/// straight into the message (libzmq reads in 8 KiB batches, and large
+/// bodies directly). Smaller frames batch up in full-sized reads.
+const LARGE_FRAME: usize = 64 * 1024;
+const SMALL_READ: usize = 8 * 1024;
+/// Bodies at least this large are written from the message itself, after
+/// the batch before them and in the same system call, rather than copied
+/// into the batch (libzmq's encoder does the same above its 8 KiB batch).
+const DIRECT_WRITE: usize = 64 * 1024;
 /// The most a direct read asks for at once.
 const DIRECT_READ_MAX: usize = 4 * 1024 * 1024;
 
@@ -286,17 +297,17 @@ impl Stream {
         }
     }
 
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.read(buf),
-            Stream::Unix(s) => s.read(buf),
-        }
-    }
-
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write_vectored(bufs),
+            Stream::Unix(s) => s.write_vectored(bufs),
         }
     }
 
@@ -410,6 +421,8 @@ struct Engine {
     ttl_armed: Option<u64>,
     /// A PING asked for a TTL (ms) not yet armed.
     ttl_pending: Option<u64>,
+    /// The last frame received was large (see [`LARGE_FRAME`]).
+    large_in: bool,
     /// The session's gate for direct writes, open while this (plain)
     /// connection is up; closed when the engine goes, before its socket.
     gate: Option<Arc<DirectGate>>,
@@ -507,6 +520,7 @@ impl Engine {
             timeout_armed: None,
             ttl_armed: None,
             ttl_pending: None,
+            large_in: false,
             handshake: (!raw).then(|| {
                 Handshake::new(handshake::Config {
                     socket_type: options.socket_type,
@@ -1637,11 +1651,18 @@ impl Session {
             let pipe = self.pipe.as_mut().filter(|_| engine.handshake.is_none());
             if let Some(pipe) = pipe {
                 // In a large body: read straight into it, no bounce buffer.
-                if let Some(space) = engine.decoder.body_space() {
-                    let offered = space.len();
-                    let result = engine.stream.read(space);
-                    let n = *result.as_ref().unwrap_or(&0);
-                    let frame = engine.decoder.commit_body(offered, n);
+                let fd = engine.stream.raw_fd();
+                if let Some((body, room)) = engine.decoder.body_space() {
+                    // Into the body's spare capacity, unwritten so far: no
+                    // zeroing pass over it first.
+                    let spare = &mut body.spare_capacity_mut()[..room];
+                    // SAFETY: `spare` is valid for writes of `room` bytes.
+                    let result = unsafe { crate::sys::read_raw(fd, spare.as_mut_ptr().cast(), room) };
+                    if let Ok(n) = result {
+                        // SAFETY: read(2) wrote those n <= room bytes.
+                        unsafe { body.set_len(body.len() + n) };
+                    }
+                    let frame = engine.decoder.commit_body();
                     match result {
                         Ok(0) => return Err(Closed::Dropped),
                         Ok(_) => engine.input_seq += 1,
@@ -1666,9 +1687,10 @@ impl Session {
                 engine.inbuf = Msg::read_buffer(READ_CHUNK).map_err(|_| Closed::Dropped)?;
             }
             let fd = engine.stream.raw_fd();
+            let want = if engine.large_in { SMALL_READ } else { READ_CHUNK };
             // SAFETY: the buffer is ours alone (checked above) and holds
             // READ_CHUNK bytes.
-            let result = unsafe { crate::sys::read_raw(fd, engine.inbuf.data_ptr(), READ_CHUNK) };
+            let result = unsafe { crate::sys::read_raw(fd, engine.inbuf.data_ptr(), want) };
             match result {
                 Ok(0) => {
                     engine.errno = libc::EPIPE;
@@ -1792,7 +1814,7 @@ impl Session {
                     continue;
                 }
             }
-            if msg.size() >= DIRECT_BODY && engine.cipher.is_none() {
+            if msg.size() >= DIRECT_WRITE && engine.cipher.is_none() {
                 // Header now; the body goes out from the message itself.
                 encode_header_wire(engine.wire, &mut engine.out, &msg);
                 engine.out_body = Some((msg, 0));
@@ -1820,11 +1842,12 @@ impl Session {
         self.fill_output();
         loop {
             let engine = self.engine.as_mut().expect("checked by pump");
-            let (buf, body) = if engine.out_pos < engine.out.len() {
-                (&engine.out[engine.out_pos..], false)
-            } else if let Some((msg, off)) = &engine.out_body {
-                (&msg.data()[*off..], true)
-            } else {
+            let head = &engine.out[engine.out_pos..];
+            let body = match &engine.out_body {
+                Some((msg, off)) => &msg.data()[*off..],
+                None => &[][..],
+            };
+            if head.is_empty() && engine.out_body.is_none() {
                 engine.out.clear();
                 engine.out_pos = 0;
                 self.fill_output();
@@ -1833,18 +1856,26 @@ impl Session {
                     break;
                 }
                 continue;
-            };
+            }
             if !engine.writable {
                 return Ok(()); // the rest waits for the next writable event
             }
-            match engine.stream.write(buf) {
-                Ok(0) if !buf.is_empty() => return Err(Closed::Dropped),
+            // The batch and a large body after it go in one system call.
+            let total = head.len() + body.len();
+            let result = if body.is_empty() {
+                engine.stream.write(head)
+            } else {
+                let parts = [io::IoSlice::new(head), io::IoSlice::new(body)];
+                engine.stream.write_vectored(&parts)
+            };
+            match result {
+                Ok(0) => return Err(Closed::Dropped),
                 Ok(n) => {
-                    engine.writable = n == buf.len();
-                    if !body {
-                        engine.out_pos += n;
-                    } else if let Some((msg, off)) = &mut engine.out_body {
-                        *off += n;
+                    engine.writable = n == total;
+                    let from_head = n.min(head.len());
+                    engine.out_pos += from_head;
+                    if let Some((msg, off)) = &mut engine.out_body {
+                        *off += n - from_head;
                         if *off == msg.size() {
                             engine.out_body = None;
                         }
@@ -1922,6 +1953,7 @@ fn deliver(
     if socket_type == SocketType::Req {
         engine.req_state = engine.req_state.next(&frame).ok_or(Closed::Protocol)?;
     }
+    engine.large_in = frame.size() >= LARGE_FRAME;
     if let Some(md) = &engine.metadata {
         frame.set_metadata(md.clone());
     }

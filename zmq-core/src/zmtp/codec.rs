@@ -199,11 +199,13 @@ fn apply_flags(frame: &mut Msg, wire_flags: u8) {
 
 impl Decoder {
     /// When in the middle of a body with at least `min` bytes still to come,
-    /// extends the body's buffer by up to `max` bytes (zeroed) and returns
-    /// that space, so the caller can read the peer's bytes straight into it.
-    /// Growth stays bounded by what actually arrives: the buffer is never
-    /// extended by more than it already holds (or `min`).
-    pub fn body_space(&mut self, min: usize, max: usize) -> Option<&mut [u8]> {
+    /// reserves room after the body's bytes for up to `max` more (or as many
+    /// as it already holds, or `min`, whichever is most; never beyond the
+    /// frame's size) and returns the body and that room's length, so the
+    /// caller can read the peer's bytes straight into the body's spare
+    /// capacity (then [`Decoder::commit_body`]). A declared size is thus
+    /// never allocated far ahead of the bytes that arrive.
+    pub fn body_space(&mut self, min: usize, max: usize) -> Option<(&mut Vec<u8>, usize)> {
         let State::Body { size, body, .. } = &mut self.state else {
             return None;
         };
@@ -212,17 +214,17 @@ impl Decoder {
             return None;
         }
         let chunk = remaining.min(max.max(body.len()).max(min));
-        let old = body.len();
-        body.resize(old + chunk, 0);
-        Some(&mut body[old..])
+        body.reserve_exact(chunk);
+        Some((body, chunk))
     }
 
-    /// After [`Decoder::body_space`]: `used` bytes of that space were
-    /// filled; returns the frame if the body is now complete.
-    pub fn commit_body(&mut self, offered: usize, used: usize) -> Option<Msg> {
-        if let State::Body { body, .. } = &mut self.state {
-            let len = body.len() - (offered - used);
-            body.truncate(len);
+    /// After [`Decoder::body_space`] and the body's growth by what was read:
+    /// the frame if its body is now complete. (A body grown past its
+    /// frame's size, a caller's bug, is cut back to it.)
+    pub fn commit_body(&mut self) -> Option<Msg> {
+        if let State::Body { size, body, .. } = &mut self.state {
+            debug_assert!(body.len() <= *size, "body grown past its frame");
+            body.truncate(*size);
         }
         self.decode(&[]).ok().and_then(|(_, frame)| frame)
     }
@@ -351,12 +353,11 @@ mod tests {
         assert!(d.decode(&wire).unwrap().1.is_none());
         let mut total = 0;
         let frame = loop {
-            let space = d.body_space(1024, 65536).expect("in a body");
-            let n = space.len().min(70_000);
-            space[..n].fill(5);
+            let (body, room) = d.body_space(1024, 65536).expect("in a body");
+            let n = room.min(70_000);
+            body.resize(body.len() + n, 5);
             total += n;
-            let offered = space.len();
-            if let Some(f) = d.commit_body(offered, n) {
+            if let Some(f) = d.commit_body() {
                 break f;
             }
         };
