@@ -28,7 +28,10 @@
  *    at once (through the pipe: a PUSH sends no replies);
  *  - a PUSH that queues three 4 MiB messages on a connection and then
  *    disconnects it still delivers them (a disconnect lingers, as a close
- *    does). */
+ *    does);
+ *  - a bound socket closed before it ever looked at a connection that
+ *    completed its handshake (no send, recv or poll in between) lets its
+ *    context terminate while the peer stays connected. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -257,6 +260,25 @@ static void test_disconnect_delivers (void *ctx, const char *transport)
     test_close_zero_linger (pull);
 }
 
+static void test_close_before_attach (const char *transport)
+{
+    void *sctx = zmq_ctx_new ();
+    void *cctx = zmq_ctx_new ();
+    CHECK (sctx && cctx);
+    char ep[TEST_ENDPOINT_MAX];
+    void *rep = new_rep (sctx, transport, ep);
+    void *mon = test_monitor (sctx, rep, "inproc://close-before-attach",
+                              ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+    void *req = new_req (cctx, ep, 10000);
+    test_expect_event (mon, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, NULL);
+    test_sleep_ms (50); // the session hands its pipe to the socket meanwhile
+    test_close_zero_linger (mon);
+    CHECK_OK (zmq_close (rep));
+    CHECK_OK (zmq_ctx_term (sctx));
+    test_close_zero_linger (req);
+    CHECK_OK (zmq_ctx_term (cctx));
+}
+
 #define BURST 200
 
 static void test_bursts (void *ctx, const char *transport)
@@ -307,6 +329,7 @@ int main (void)
             test_reply_survives_close (test_transports[t]);
             test_push_survives_close (test_transports[t]);
             test_disconnect_delivers (ctx, test_transports[t]);
+            test_close_before_attach (test_transports[t]);
         }
     }
     CHECK_OK (zmq_ctx_term (ctx));

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
-use crate::io::mailbox::Mailbox;
 use crate::io::thread::{IoShared, IoThread};
 use crate::pipe::Pipe;
 use crate::socket::{Command, Socket, SocketMailbox, SocketType};
@@ -253,7 +252,7 @@ impl Ctx {
     /// As libzmq, a terminating context (`Term`) and a full one
     /// (`TooManyFiles`) are reported before an unknown type (`Invalid`).
     pub fn socket(&self, ty: i32) -> Result<Socket> {
-        let mailbox = Arc::new(SocketMailbox(Mailbox::new().map_err(Error::from)?));
+        let mailbox = Arc::new(SocketMailbox::new().map_err(Error::from)?);
         let mut st = self.state();
         if st.terminating {
             return Err(Error::Term);

@@ -57,6 +57,9 @@ pub fn take_last_fd() -> RawFd {
     LAST_FD.with(|c| c.replace(-1))
 }
 
+/// The largest message written directly (frame bodies, in bytes).
+const MAX_DIRECT: usize = 64 * 1024;
+
 /// The gate of one session (shared with the application's pipe end).
 #[derive(Debug)]
 pub(crate) struct DirectGate {
@@ -155,6 +158,13 @@ impl DirectOut for DirectGate {
             return false;
         }
         if frames.len() >= MAX_FRAMES {
+            return false;
+        }
+        // A large message could leave a large rest to copy here under the
+        // lock the I/O thread waits on: it goes through the pipe, whose
+        // engine writes big bodies from the message itself.
+        let size: usize = std::iter::once(last).chain(frames).map(Msg::size).sum();
+        if size > MAX_DIRECT {
             return false;
         }
         let special = flags::SUBSCRIPTION | flags::COMMAND;
@@ -297,11 +307,26 @@ mod tests {
     #[test]
     fn a_short_write_leaves_the_rest_ahead_of_the_io_threads_output() {
         let (w, mut r) = UnixStream::pair().unwrap();
+        // A small send buffer, so that a 64 KiB message does not fit.
+        let small: libc::c_int = 4096;
+        // SAFETY: a valid descriptor and option value.
+        let rc = unsafe {
+            libc::setsockopt(
+                w.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                (&small as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0);
         let gate = DirectGate::new();
         let drained = AtomicBool::new(true);
         gate.open(w.as_raw_fd(), Wire::V3);
         gate.idle();
-        let big: Vec<u8> = (0..8 << 20).map(|i| (i * 7 + (i >> 12)) as u8).collect();
+        let big: Vec<u8> = (0..MAX_DIRECT).map(|i| (i * 7 + (i >> 12)) as u8).collect();
+        // Too large to go directly: the pipe's engine writes it.
+        assert!(!gate.try_write(&[], &frame(&[big.clone(), vec![1]].concat(), false), &drained));
         let msg = frame(&big, false);
         assert!(gate.try_write(&[], &msg, &drained));
         // The rest is held: no direct write until the I/O thread took it.
@@ -309,7 +334,7 @@ mod tests {
         assert!(!gate.try_write(&[], &frame(b"x", false), &drained));
         let sent = read_available(&mut r);
         let whole = wire_of(&[&msg]);
-        assert!(sent.len() < whole.len(), "8 MiB fit a socket buffer");
+        assert!(sent.len() < whole.len(), "64 KiB fit a 4 KiB socket buffer");
         // The I/O thread had a PONG of its own queued (after 3 bytes out).
         let mut out = b"abcPONG".to_vec();
         let mut pos = 3;

@@ -55,6 +55,26 @@ pub fn spin_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -
     }
 }
 
+/// As [`spin_until`], but yielding the CPU between looks: for waits on a
+/// thread that may need this very CPU to make progress (on a busy machine
+/// the thread woken alongside us may be queued behind us).
+pub fn yield_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    let end = match deadline {
+        Some(d) => d.min(start + limit),
+        None => start + limit,
+    };
+    loop {
+        if ready() {
+            return true;
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// Adaptive spin state: one per waiting thread's object (a socket).
 #[derive(Debug, Default)]
 pub struct Spinner {

@@ -304,13 +304,6 @@ impl Stream {
         }
     }
 
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.write_vectored(bufs),
-            Stream::Unix(s) => s.write_vectored(bufs),
-        }
-    }
-
     /// For a connect in progress: `Ok(true)` once connected.
     fn connected(&mut self) -> io::Result<bool> {
         let (err, peer) = match self {
@@ -1236,7 +1229,7 @@ impl Reactor {
         // line.
         let early = mine.read();
         debug_assert!(early.is_none());
-        handler.mailbox.0.send(Command::Attach(theirs));
+        handler.mailbox.attach(theirs);
         s.zap = Some(mine);
         s.zap_reply.clear();
         Ok(false)
@@ -1370,7 +1363,7 @@ impl Reactor {
             mine.set_waker(Arc::new(SessionWaker { io, token }));
             mine.set_direct(s.gate.clone());
             s.pipe = Some(mine);
-            s.spec.socket.0.send(Command::Attach(theirs));
+            s.spec.socket.attach(theirs);
         }
         let publisher = matches!(
             s.spec.options.socket_type,
@@ -1860,13 +1853,14 @@ impl Session {
             if !engine.writable {
                 return Ok(()); // the rest waits for the next writable event
             }
-            // The batch and a large body after it go in one system call.
+            // The batch and a large body after it go in one system call
+            // (sendmsg, with MSG_NOSIGNAL as every write here: writev(2)
+            // would raise SIGPIPE in the application for a vanished peer).
             let total = head.len() + body.len();
             let result = if body.is_empty() {
                 engine.stream.write(head)
             } else {
-                let parts = [io::IoSlice::new(head), io::IoSlice::new(body)];
-                engine.stream.write_vectored(&parts)
+                crate::sys::send_parts_nonblocking(engine.stream.raw_fd(), &[head, body])
             };
             match result {
                 Ok(0) => return Err(Closed::Dropped),

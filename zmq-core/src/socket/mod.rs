@@ -14,7 +14,7 @@ pub(crate) mod trie;
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::RawFd;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::io::mailbox::Mailbox;
 use crate::io::signaler::Wait;
 use crate::io::direct;
-use crate::io::spin::{spin_until, Spinner};
+use crate::io::spin::{yield_until, Spinner};
 use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Msg};
 use crate::options::{put_int, put_int_lenient, put_string, Options, SockOpt};
@@ -148,7 +148,51 @@ pub enum Command {
 }
 
 /// A socket's mailbox; it wakes the socket for its pipes too.
-pub struct SocketMailbox(pub Mailbox<Command>);
+pub struct SocketMailbox(pub Mailbox<Command>, Mutex<Option<i32>>);
+
+impl SocketMailbox {
+    pub fn new() -> std::io::Result<SocketMailbox> {
+        Ok(SocketMailbox(Mailbox::new()?, Mutex::new(None)))
+    }
+
+    /// Hands the socket a new pipe. Once the socket has closed (it reads no
+    /// more commands) the pipe is closed here instead, with the socket's
+    /// linger, so that the peer or session at its other end ends rather
+    /// than waiting for a socket that is gone.
+    pub fn attach(&self, pipe: Pipe) {
+        let closed = self.1.lock().unwrap_or_else(|p| p.into_inner());
+        match *closed {
+            Some(linger) => close_pipe(pipe, linger),
+            None => self.0.send(Command::Attach(pipe)),
+        }
+    }
+
+    /// The socket closes (with `linger`): pipes still waiting in the
+    /// mailbox, and any attached from now on, are closed.
+    fn close(&self, linger: i32) {
+        let mut closed = self.1.lock().unwrap_or_else(|p| p.into_inner());
+        *closed = Some(linger);
+        let mut left = VecDeque::new();
+        self.0.drain_into(&mut left);
+        for cmd in left {
+            if let Command::Attach(pipe) = cmd {
+                close_pipe(pipe, linger);
+            }
+        }
+    }
+}
+
+/// Closes a socket's end of a pipe as the socket closes, with its linger:
+/// the peer gets what was written within it (0: nothing more).
+fn close_pipe(mut pipe: Pipe, linger: i32) {
+    if linger == 0 {
+        pipe.close_write_hard();
+    } else {
+        pipe.set_close_linger(linger);
+        pipe.close_write();
+    }
+    pipe.close_read();
+}
 
 impl PipeWaker for SocketMailbox {
     fn wake(&self, event: PipeEvent) {
@@ -203,8 +247,9 @@ impl std::ops::IndexMut<usize> for Pipes {
     }
 }
 
-/// How long a thread woken by its answer's arrival on the connection spins
-/// for the I/O thread to deliver it (that thread's own wake-up and decode).
+/// How long a thread woken by its answer's arrival on the connection waits,
+/// yielding the CPU, for the I/O thread to deliver it (that thread's own
+/// wake-up and decode).
 const ANSWER_SPIN: Duration = Duration::from_micros(200);
 
 /// Flags of `zmq_send`/`zmq_recv`.
@@ -476,7 +521,7 @@ impl Socket {
             match mailbox.wait_or(answer_fd, deadline) {
                 (Wait::Interrupted, _) => return Err(Error::Interrupted),
                 (Wait::TimedOut, true) => {
-                    if spin_until(ANSWER_SPIN, deadline, || mailbox.has_pending()) {
+                    if yield_until(ANSWER_SPIN, deadline, || mailbox.has_pending()) {
                         return self.handle_commands();
                     }
                 }
@@ -783,10 +828,7 @@ impl Socket {
         if let Some(end) = pipe_end {
             if let Some(key) = self.pipes.key_of(end) {
                 self.pattern.pipe_terminated(&mut self.pipes, key);
-                let mut pipe = self.pipes.remove(key);
-                pipe.set_close_linger(self.options.linger);
-                pipe.close_write();
-                pipe.close_read();
+                close_pipe(self.pipes.remove(key), self.options.linger);
             }
         }
     }
@@ -842,15 +884,11 @@ impl Socket {
         self.monitor.stop(true);
         let linger = self.options.linger;
         for key in self.pipes.keys() {
-            let mut pipe = self.pipes.remove(key);
-            if linger == 0 {
-                pipe.close_write_hard();
-            } else {
-                pipe.set_close_linger(linger);
-                pipe.close_write();
-            }
-            pipe.close_read();
+            close_pipe(self.pipes.remove(key), linger);
         }
+        // Pipes on their way (a connection that completed its handshake, an
+        // inproc peer that connected) are closed too.
+        self.mailbox.close(linger);
         self.ctx.socket_closed(self.id);
     }
 }

@@ -17,7 +17,7 @@ use crate::msg::{flags, Msg};
 use crate::options::Mechanism;
 use crate::zmtp::handshake::Security;
 use crate::pipe::Pipe;
-use crate::socket::{Command, Socket};
+use crate::socket::Socket;
 use address::{
     ipc_endpoint_string, parse_ipc, parse_tcp, parse_tcp_connect, resolve_bind,
     tcp_endpoint_string, IpcAddr,
@@ -438,7 +438,7 @@ fn connect_inproc(socket: &mut Socket, name: &str) -> Result<Endpoint> {
                 let _ = remote.write(routing_id_msg(&p.routing_id));
                 remote.flush();
             }
-            p.mailbox.0.send(Command::Attach(remote));
+            p.mailbox.attach(remote);
         }
     }
     socket.attach_new_pipe(key);
