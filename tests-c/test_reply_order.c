@@ -163,81 +163,91 @@ static void test_server_vanishes (void *ctx, const char *transport)
     test_close_zero_linger (req);
 }
 
+/* A client thread, in a context of its own, of a server that closes and
+ * terminates its context (default linger) while the client is still to
+ * read: the client's body, and its context and endpoint. */
 typedef struct
 {
+    void (*body) (void *ctx, const char *ep);
     void *ctx;
     char ep[TEST_ENDPOINT_MAX];
-} client_args_t;
+    pthread_t thread;
+} client_t;
 
-static void *client_then_read_slowly (void *arg)
+static void *client_main (void *arg)
 {
-    client_args_t *a = arg;
+    client_t *c = arg;
     scratch = malloc (BIG);
     CHECK (scratch);
-    void *req = new_req (a->ctx, a->ep, 10000);
+    c->body (c->ctx, c->ep);
+    free (scratch);
+    return NULL;
+}
+
+static void start_client (client_t *c)
+{
+    CHECK (pthread_create (&c->thread, NULL, client_main, c) == 0);
+}
+
+static void end_server (void *server, void *sctx, client_t *c)
+{
+    CHECK_OK (zmq_close (server));
+    CHECK_OK (zmq_ctx_term (sctx));
+    CHECK (pthread_join (c->thread, NULL) == 0);
+    CHECK_OK (zmq_ctx_term (c->ctx));
+}
+
+static void req_reads_slowly (void *ctx, const char *ep)
+{
+    void *req = new_req (ctx, ep, 10000);
     send_frame (req, 1, 0, 0);
     recv_frame (req, 0, 1, 0);
     send_frame (req, 5, 21, 0);
     test_sleep_ms (50); // the server has closed by now, its reply half sent
     recv_frame (req, BIG, 22, 0);
     test_close_zero_linger (req);
-    free (scratch);
-    return NULL;
 }
 
 static void test_reply_survives_close (const char *transport)
 {
     void *sctx = zmq_ctx_new ();
-    client_args_t a = {zmq_ctx_new (), ""};
-    CHECK (sctx && a.ctx);
-    void *rep = new_rep (sctx, transport, a.ep);
-    pthread_t client;
-    CHECK (pthread_create (&client, NULL, client_then_read_slowly, &a) == 0);
+    client_t c = {req_reads_slowly, zmq_ctx_new (), "", 0};
+    CHECK (sctx && c.ctx);
+    void *rep = new_rep (sctx, transport, c.ep);
+    start_client (&c);
     recv_frame (rep, 1, 0, 0);
     send_frame (rep, 0, 1, 0);
     recv_frame (rep, 5, 21, 0);
     send_frame (rep, BIG, 22, 0);
-    CHECK_OK (zmq_close (rep));
-    CHECK_OK (zmq_ctx_term (sctx));
-    CHECK (pthread_join (client, NULL) == 0);
-    CHECK_OK (zmq_ctx_term (a.ctx));
+    end_server (rep, sctx, &c);
 }
 
-static void *pull_slowly (void *arg)
+static void pull_reads_slowly (void *ctx, const char *ep)
 {
-    client_args_t *a = arg;
-    scratch = malloc (BIG);
-    CHECK (scratch);
-    void *pull = zmq_socket (a->ctx, ZMQ_PULL);
+    void *pull = zmq_socket (ctx, ZMQ_PULL);
     CHECK (pull);
     test_set_int (pull, ZMQ_RCVTIMEO, 10000);
-    CHECK_OK (zmq_connect (pull, a->ep));
+    CHECK_OK (zmq_connect (pull, ep));
     recv_frame (pull, 1, 30, 0);
     test_sleep_ms (50); // the server has closed by now
     for (unsigned i = 0; i < 3; i++)
         recv_frame (pull, BIG, 31 + i, 0);
     test_close_zero_linger (pull);
-    free (scratch);
-    return NULL;
 }
 
 static void test_push_survives_close (const char *transport)
 {
     void *sctx = zmq_ctx_new ();
-    client_args_t a = {zmq_ctx_new (), ""};
-    CHECK (sctx && a.ctx);
+    client_t c = {pull_reads_slowly, zmq_ctx_new (), "", 0};
+    CHECK (sctx && c.ctx);
     void *push = zmq_socket (sctx, ZMQ_PUSH);
     CHECK (push);
-    test_bind_any (push, transport, a.ep);
-    pthread_t client;
-    CHECK (pthread_create (&client, NULL, pull_slowly, &a) == 0);
+    test_bind_any (push, transport, c.ep);
+    start_client (&c);
     send_frame (push, 1, 30, 0); // waits for the connection
     for (unsigned i = 0; i < 3; i++)
         send_frame (push, BIG, 31 + i, 0);
-    CHECK_OK (zmq_close (push));
-    CHECK_OK (zmq_ctx_term (sctx));
-    CHECK (pthread_join (client, NULL) == 0);
-    CHECK_OK (zmq_ctx_term (a.ctx));
+    end_server (push, sctx, &c);
 }
 
 static void test_disconnect_delivers (void *ctx, const char *transport)
