@@ -145,6 +145,25 @@ impl DirectGate {
 
 impl DirectOut for DirectGate {
     fn try_write(&self, frames: &[Msg], last: &Msg, queue_idle: &AtomicBool) -> bool {
+        // What the message allows, before the lock. A large message could
+        // leave a large rest to copy under the lock the I/O thread waits
+        // on: it goes through the pipe, whose engine writes big bodies from
+        // the message itself. Subscriptions and commands are the engine's
+        // to translate.
+        if frames.len() >= MAX_FRAMES {
+            return false;
+        }
+        let special = flags::SUBSCRIPTION | flags::COMMAND;
+        let mut size = 0;
+        for m in frames.iter().chain(std::iter::once(last)) {
+            if m.flags() & special != 0 || m.is_delimiter() {
+                return false;
+            }
+            size += m.size();
+        }
+        if size > MAX_DIRECT {
+            return false;
+        }
         // The I/O thread holds the lock only briefly, and never while it
         // waits for us: if it is there, it is busy, and the queue will do.
         let Ok(mut st) = self.state.try_lock() else {
@@ -155,23 +174,6 @@ impl DirectOut for DirectGate {
         }
         // The gate's lock orders this after the reader's fall asleep.
         if !queue_idle.load(Ordering::Acquire) {
-            return false;
-        }
-        if frames.len() >= MAX_FRAMES {
-            return false;
-        }
-        // A large message could leave a large rest to copy here under the
-        // lock the I/O thread waits on: it goes through the pipe, whose
-        // engine writes big bodies from the message itself.
-        let size: usize = std::iter::once(last).chain(frames).map(Msg::size).sum();
-        if size > MAX_DIRECT {
-            return false;
-        }
-        let special = flags::SUBSCRIPTION | flags::COMMAND;
-        if std::iter::once(last)
-            .chain(frames)
-            .any(|m| m.flags() & special != 0 || m.is_delimiter())
-        {
             return false;
         }
         let st = &mut *st;

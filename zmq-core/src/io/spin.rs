@@ -31,17 +31,19 @@ fn multi_cpu() -> bool {
     *MULTI.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
 
+/// When a wait of at most `limit` that starts now ends, given `deadline`.
+fn wait_end(limit: Duration, deadline: Option<Instant>) -> Instant {
+    let end = Instant::now() + limit;
+    deadline.map_or(end, |d| d.min(end))
+}
+
 /// Spins until `ready()` holds or `limit` (or `deadline`) passes; returns
 /// whether `ready()` held. Does not spin on a single CPU.
-pub fn spin_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
+fn spin_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
     if !multi_cpu() {
         return ready();
     }
-    let start = Instant::now();
-    let end = match deadline {
-        Some(d) => d.min(start + limit),
-        None => start + limit,
-    };
+    let end = wait_end(limit, deadline);
     loop {
         for _ in 0..64 {
             spin_loop();
@@ -59,11 +61,7 @@ pub fn spin_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -
 /// thread that may need this very CPU to make progress (on a busy machine
 /// the thread woken alongside us may be queued behind us).
 pub fn yield_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
-    let start = Instant::now();
-    let end = match deadline {
-        Some(d) => d.min(start + limit),
-        None => start + limit,
-    };
+    let end = wait_end(limit, deadline);
     loop {
         if ready() {
             return true;

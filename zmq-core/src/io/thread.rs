@@ -1641,10 +1641,10 @@ impl Session {
             if !engine.readable {
                 return Ok(None); // nothing new until the next readable event
             }
+            let fd = engine.stream.raw_fd();
             let pipe = self.pipe.as_mut().filter(|_| engine.handshake.is_none());
             if let Some(pipe) = pipe {
                 // In a large body: read straight into it, no bounce buffer.
-                let fd = engine.stream.raw_fd();
                 if let Some((body, room)) = engine.decoder.body_space() {
                     // Into the body's spare capacity, unwritten so far: no
                     // zeroing pass over it first.
@@ -1679,7 +1679,6 @@ impl Session {
                 // Frames still share the old buffer: read into a new one.
                 engine.inbuf = Msg::read_buffer(READ_CHUNK).map_err(|_| Closed::Dropped)?;
             }
-            let fd = engine.stream.raw_fd();
             let want = if engine.large_in { SMALL_READ } else { READ_CHUNK };
             // SAFETY: the buffer is ours alone (checked above) and holds
             // READ_CHUNK bytes.
@@ -1890,11 +1889,9 @@ impl Session {
         if engine.handshake.is_none() && drained && engine.out.is_empty() {
             return Err(Closed::Finished);
         }
-        // All written, the pipe empty: replies may go out directly.
-        let idle = engine.out.is_empty()
-            && engine.out_body.is_none()
-            && !engine.ping_due
-            && !engine.gate_idle
+        // All written (the loop ends only so), and the pipe empty: replies
+        // may go out directly.
+        let idle = !engine.ping_due
             && !self.skip_out_rest
             && !self.closing
             && self.pipe.as_ref().is_some_and(Pipe::is_read_asleep);

@@ -284,21 +284,20 @@ pub struct Socket {
     monitor: Monitor,
     /// Spins briefly for a command before a blocking call sleeps.
     spinner: Spinner,
-    /// A send since the last blocking recv: a reply may be on its way, so
-    /// that recv spins before it sleeps. A socket that only receives (a
-    /// PULL, a SUB) sleeps at once and lets its input batch up meanwhile.
-    spin_recv: bool,
-    /// A recv since the last blocking send: the peer is answering, so a
-    /// send held up by the high-water mark spins for room.
-    spin_send: bool,
     /// A message was received since the last one sent: the next is likely
     /// a reply, which may be written straight to an idle connection
     /// ([`flags::DIRECT`]) instead of waking its I/O thread. A socket that
     /// only sends (a PUSH, a PUB) never does: its messages batch up in the
     /// pipe, where one system call carries many.
+    ///
+    /// It also says which blocking waits spin before they sleep: a send
+    /// held up by the high-water mark while a reply is due (the peer is
+    /// answering), and a recv while none is (a reply to what we sent may be
+    /// on its way). A socket that only receives (a PULL, a SUB) thus sleeps
+    /// at once after its first message and lets its input batch up.
     reply_due: bool,
     /// The connection the last message went to directly (-1: none): a
-    /// blocking recv also watches it, see [`Socket::wait_commands`].
+    /// blocking recv also watches it, see [`Socket::wait_commands_or`].
     answer_fd: RawFd,
 }
 
@@ -334,8 +333,6 @@ impl Socket {
             endpoints: Vec::new(),
             monitor: Monitor::default(),
             spinner: Spinner::default(),
-            spin_recv: false,
-            spin_send: false,
             reply_due: false,
             answer_fd: -1,
         }
@@ -641,9 +638,7 @@ impl Socket {
         let result = self.send_frame(msg, flags_);
         match result {
             Ok(()) => {
-                // After a send, a blocking recv may spin for the reply; a
-                // message sent whole is no longer a reply due.
-                self.spin_recv = true;
+                // A message sent whole is no longer a reply due.
                 self.reply_due &= more;
                 if !more {
                     self.answer_fd = if direct { direct::take_last_fd() } else { -1 };
@@ -665,7 +660,7 @@ impl Socket {
             return Err(Error::Again);
         }
         let deadline = Self::deadline(self.options.sndtimeo);
-        let spin = std::mem::take(&mut self.spin_send);
+        let spin = self.reply_due;
         loop {
             self.wait_commands(deadline, spin)?;
             match self.pattern.send(&mut self.pipes, msg) {
@@ -693,7 +688,7 @@ impl Socket {
             return Err(Error::Again);
         }
         let deadline = Self::deadline(self.options.rcvtimeo);
-        let spin = std::mem::take(&mut self.spin_recv);
+        let spin = !self.reply_due;
         let mut answer_fd = std::mem::replace(&mut self.answer_fd, -1);
         loop {
             // The connection is watched for one wake-up only: input that
@@ -713,11 +708,9 @@ impl Socket {
     fn recv_once(&mut self, msg: &mut Msg) -> Result<()> {
         self.pattern.recv(&mut self.pipes, msg)?;
         self.rcvmore = msg.more();
-        self.spin_send = true;
         self.reply_due = true;
         Ok(())
     }
-
 
     /// Whether the socket has been stopped by its context.
     pub fn is_terminated(&self) -> bool {
@@ -808,9 +801,9 @@ impl Socket {
     }
 
     /// Ends an endpoint in its transport (a listener's close is a CLOSED
-    /// event); returns the pipe end of a connection.
-    /// Ends an endpoint's transport; `pipes_closed`: the socket closes the
-    /// pipes of its connections itself (see `transport::end`).
+    /// event); returns the pipe end of a connection. `pipes_closed`: the
+    /// socket closes the pipes of its connections itself (see
+    /// `transport::end`).
     fn end_transport(&mut self, name: &str, ep: Endpoint, pipes_closed: bool) -> Option<u64> {
         if let Some(fd) = ep.listener_fd() {
             self.monitor.event(event::CLOSED, fd as u64, name);
