@@ -422,6 +422,38 @@ impl Msg {
         Ok(Msg::shared(content, data, bytes.len()))
     }
 
+    /// The body's length if the message may cross a pipe as bytes (see
+    /// crate::ypipe): a frame with an inline, shared or constant body of at
+    /// most `max` bytes and no group.
+    pub(crate) fn compact_len(&self, max: usize) -> Option<usize> {
+        if !matches!(self.kind, Kind::Inline | Kind::Shared | Kind::Constant)
+            || self.group.is_some()
+        {
+            return None;
+        }
+        let len = self.size();
+        (len <= max).then_some(len)
+    }
+
+    /// Rebuilds a frame that crossed a pipe as bytes.
+    pub(crate) fn from_compact(
+        body: &[u8],
+        flags: u8,
+        routing_id: u32,
+        metadata: Option<Arc<Metadata>>,
+    ) -> Msg {
+        let mut msg = match Msg::from_slice(body) {
+            Ok(msg) => msg,
+            // As for any allocation the library makes without a way to
+            // report it (libzmq asserts).
+            Err(_) => alloc::handle_alloc_error(Layout::array::<u8>(body.len()).unwrap_or(Layout::new::<u8>())),
+        };
+        msg.flags = flags;
+        msg.routing_id = routing_id;
+        msg.metadata = metadata;
+        msg
+    }
+
     /// A buffer of `size` bytes to read a stream into, always shared (never
     /// inline), so that frames can be sliced out of it without copying.
     /// Its bytes are unwritten: fill them through [`Msg::data_ptr`] only,

@@ -61,7 +61,7 @@ pub trait DirectOut: Send + Sync {
 /// One direction: the items, and the flags and counters of both ends.
 #[derive(Default)]
 struct Queue {
-    items: YPipe<Msg>,
+    items: YPipe,
     reader_asleep: AtomicBool,
     writer_asleep: AtomicBool,
     /// Complete messages the reader has taken (for the writer's HWM).
@@ -404,23 +404,27 @@ impl Pipe {
         }
         if self.cache.is_empty() {
             // SAFETY: this end is the queue's only reader.
-            if let Some(front) = unsafe { self.in_items().front() } {
-                return !front.is_delimiter();
+            if let Some(delimiter) = unsafe { self.in_items().front_is_delimiter() } {
+                return !delimiter;
             }
             self.refill();
         }
-        self.next().is_some_and(|m| !m.is_delimiter())
+        self.next_is_delimiter() == Some(false)
     }
 
     /// The inbound queue.
-    fn in_items(&self) -> &YPipe<Msg> {
+    fn in_items(&self) -> &YPipe {
         &self.shared.queues[1 - self.side].items
     }
 
-    /// The next item to read (a frame or the delimiter), as last seen.
-    fn next(&self) -> Option<&Msg> {
-        // SAFETY: this end is the queue's only reader.
-        self.cache.front().or_else(|| unsafe { self.in_items().front() })
+    /// Whether the next item to read, as last seen, is the delimiter (or a
+    /// frame); `None` when there is none.
+    fn next_is_delimiter(&self) -> Option<bool> {
+        match self.cache.front() {
+            Some(msg) => Some(msg.is_delimiter()),
+            // SAFETY: this end is the queue's only reader.
+            None => unsafe { self.in_items().front_is_delimiter() },
+        }
     }
 
     /// Takes the next item to read, as last seen.
@@ -487,7 +491,7 @@ impl Pipe {
             // The common case: a frame already seen as published, with
             // nothing out of band before it.
             // SAFETY: this end is the queue's only reader.
-            unsafe { self.in_items().pop_if(|m| !m.is_delimiter()) }
+            unsafe { self.in_items().pop_frame() }
         } else {
             None
         };
@@ -509,7 +513,7 @@ impl Pipe {
     /// and reaches the delimiter.
     fn read_slow(&mut self) -> Option<Msg> {
         if !self.check_read() {
-            if self.next().is_some_and(Msg::is_delimiter) {
+            if self.next_is_delimiter() == Some(true) {
                 self.take_next();
                 self.in_closed = true;
                 // Tell the owner, which may not be the one reading (a

@@ -1,58 +1,124 @@
-//! A lock-free single-producer single-consumer queue (libzmq: src/yqueue.hpp,
-//! src/ypipe.hpp).
+//! The lock-free single-producer single-consumer queue of message frames
+//! under a pipe (libzmq: src/yqueue.hpp, src/ypipe.hpp).
 //!
-//! Items live in chunks of [`CHUNK`] slots linked front to back. The writer
-//! fills slots at the tail and makes them visible with one release store of
-//! a counter; the reader takes everything up to that count from the head,
-//! freeing chunks it has passed (one is kept aside for the writer to reuse,
-//! so a steady stream allocates nothing). Publishing many items with one
-//! store is what keeps multipart messages atomic: the pipe publishes only up
-//! to the end of its last complete message.
+//! The queue is a chain of chunks of 16-byte cells. An entry takes one or
+//! more cells of one chunk, and its first byte says what it is:
+//! - a whole [`Msg`] (four cells): its first byte is its [`Kind`];
+//! - a small frame as bytes: a header of eight bytes (tag, flags, length,
+//!   routing id) then the body, in as few cells as they take. Frames of up
+//!   to [`COMPACT_MAX`] bytes with no group travel so; the reader rebuilds
+//!   the `Msg`. A 1-byte frame takes a quarter of a cache line instead of a
+//!   whole one, and a 64-byte one travels with its bytes instead of as a
+//!   `Msg` plus a separate body: every line the writer fills has to move to
+//!   the reader's core, and those moves are what a stream of small messages
+//!   between two threads costs;
+//! - the connection metadata that the small frames after it carry (one
+//!   reference for them all, rather than a reference count touched by both
+//!   threads on every frame);
+//! - the end of a chunk, where the next entry did not fit.
+//!
+//! The writer fills cells at the tail and makes them visible with one
+//! release store of a count of cells; the reader takes everything up to that
+//! count from the head, freeing chunks it has passed (one is kept aside for
+//! the writer to reuse, so a steady stream allocates nothing). Publishing
+//! many entries with one store is what keeps multipart messages atomic: the
+//! pipe publishes only up to the end of its last complete message.
 //!
 //! Safety rests on the SPSC discipline: `push`/`publish` are called by one
-//! thread at a time (the writer) and `refresh`/`front`/`pop`/`pop_all` by
-//! one other (the reader); the owning pipe ends enforce it by ownership (an
-//! end moves between threads only through a synchronising hand-over, such as
-//! a mailbox).
+//! thread at a time (the writer) and `refresh`/`front_is_delimiter`/`pop`/
+//! `pop_frame`/`pop_all` by one other (the reader); the owning pipe ends
+//! enforce it by ownership (an end moves between threads only through a
+//! synchronising hand-over, such as a mailbox).
 
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::mem::MaybeUninit;
+use std::mem::{self, MaybeUninit};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::Arc;
 
-/// Slots per chunk.
-const CHUNK: usize = 256;
+use crate::msg::{Kind, Metadata, Msg};
 
-struct Chunk<T> {
-    slots: [UnsafeCell<MaybeUninit<T>>; CHUNK],
-    next: AtomicPtr<Chunk<T>>,
+/// Bytes per cell.
+const CELL: usize = 16;
+/// Cells per chunk (16 KiB).
+const CELLS: usize = 1024;
+/// Cells a whole `Msg` takes.
+const MSG_CELLS: usize = mem::size_of::<Msg>() / CELL;
+/// Bytes of a small frame's header: tag, flags, length (u16), routing id
+/// (u32).
+const HEADER: usize = 8;
+/// The longest body that travels as bytes: one the reader can rebuild
+/// inline, without an allocation (three cells).
+pub const COMPACT_MAX: usize = crate::msg::INLINE_CAPACITY;
+
+const _: () = assert!(mem::size_of::<Msg>() == MSG_CELLS * CELL);
+const _: () = assert!(mem::align_of::<Msg>() <= CELL);
+
+/// Entry tags besides the [`Kind`] bytes (101 to 107) of a whole `Msg`.
+const TAG_SMALL: u8 = 0xC0;
+/// A small frame that carries the metadata last set.
+const TAG_SMALL_MD: u8 = 0xC1;
+/// Sets the metadata of the small frames after it: a strong reference
+/// (`Arc::into_raw`) in the entry's second word.
+const TAG_METADATA: u8 = 0xCD;
+/// The rest of this chunk is unused: go on at the next one.
+const TAG_SKIP: u8 = 0xCF;
+
+#[repr(C, align(16))]
+struct Cell(UnsafeCell<MaybeUninit<[u8; CELL]>>);
+
+/// Aligned to a cache line, so that entries share lines only as their sizes
+/// make them.
+#[repr(C, align(64))]
+struct Chunk {
+    cells: [Cell; CELLS],
+    next: AtomicPtr<Chunk>,
 }
 
-impl<T> Chunk<T> {
-    fn alloc() -> *mut Chunk<T> {
+impl Chunk {
+    fn alloc() -> *mut Chunk {
         Box::into_raw(Box::new(Chunk {
-            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; CHUNK],
+            cells: [const { Cell(UnsafeCell::new(MaybeUninit::uninit())) }; CELLS],
             next: AtomicPtr::new(ptr::null_mut()),
         }))
     }
+
+    /// The first byte of cell `pos` (which may be `CELLS`, one past the end,
+    /// only to be compared).
+    ///
+    /// # Safety
+    /// `chunk` is live and `pos <= CELLS`.
+    unsafe fn at(chunk: *mut Chunk, pos: usize) -> *mut u8 {
+        // SAFETY: in bounds or one past the end of the cells.
+        unsafe { (*chunk).cells.as_ptr().add(pos).cast::<u8>().cast_mut() }
+    }
 }
 
-struct Writer<T> {
-    chunk: *mut Chunk<T>,
+/// Cells a small frame of `len` bytes takes.
+fn small_cells(len: usize) -> usize {
+    (HEADER + len).div_ceil(CELL)
+}
+
+struct Writer {
+    chunk: *mut Chunk,
     pos: usize,
-    /// Items pushed (published or not).
+    /// Cells pushed (published or not).
     pushed: u64,
+    /// The metadata the reader will give small frames tagged with it.
+    metadata: Option<Arc<Metadata>>,
 }
 
-struct Reader<T> {
-    chunk: *mut Chunk<T>,
+struct Reader {
+    chunk: *mut Chunk,
     pos: usize,
-    /// Items taken.
+    /// Cells taken.
     popped: u64,
-    /// Items known to be published and not yet taken (as of the last
+    /// Cells known to be published and not yet taken (as of the last
     /// [`YPipe::refresh`]).
     avail: u64,
+    /// The metadata of small frames tagged with it.
+    metadata: Option<Arc<Metadata>>,
 }
 
 /// Keeps what it holds on cache lines of its own (128 bytes: adjacent-line
@@ -65,55 +131,96 @@ struct Own<T>(T);
 /// reader's half and the published count each sit on their own cache lines:
 /// a push touches only the writer's line, and the reader polls only the
 /// published count.
-pub struct YPipe<T> {
-    writer: Own<UnsafeCell<Writer<T>>>,
-    reader: Own<UnsafeCell<Reader<T>>>,
-    /// Items the reader may take (release-stored by the writer).
+pub struct YPipe {
+    writer: Own<UnsafeCell<Writer>>,
+    reader: Own<UnsafeCell<Reader>>,
+    /// Cells the reader may take (release-stored by the writer).
     published: Own<AtomicU64>,
     /// A chunk the reader finished with, for the writer to reuse.
-    spare: AtomicPtr<Chunk<T>>,
+    spare: AtomicPtr<Chunk>,
 }
 
 // SAFETY: the writer half is touched only by the writing thread and the
 // reader half only by the reading thread (the SPSC contract above); they
-// share only atomics. Items move between threads, so T must be Send.
-unsafe impl<T: Send> Send for YPipe<T> {}
+// share only atomics. Messages and metadata move between threads; both are
+// Send (Metadata is immutable and shared by Arc).
+unsafe impl Send for YPipe {}
 // SAFETY: as above.
-unsafe impl<T: Send> Sync for YPipe<T> {}
+unsafe impl Sync for YPipe {}
 
-impl<T> YPipe<T> {
-    pub fn new() -> YPipe<T> {
+impl YPipe {
+    pub fn new() -> YPipe {
         let first = Chunk::alloc();
         YPipe {
             writer: Own(UnsafeCell::new(Writer {
                 chunk: first,
                 pos: 0,
                 pushed: 0,
+                metadata: None,
             })),
             reader: Own(UnsafeCell::new(Reader {
                 chunk: first,
                 pos: 0,
                 popped: 0,
                 avail: 0,
+                metadata: None,
             })),
             published: Own(AtomicU64::new(0)),
             spare: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
-    /// Appends an item, not yet visible to the reader.
+    /// Appends a frame, not yet visible to the reader.
     ///
     /// # Safety
     /// Only the writer may call this.
-    pub unsafe fn push(&self, item: T) {
+    pub unsafe fn push(&self, msg: Msg) {
         // SAFETY: the writer half belongs to the calling (writer) thread.
         let w = unsafe { &mut *self.writer.0.get() };
-        // SAFETY: this slot lies beyond what was published, so the reader
-        // never looks at it; it is uninitialised.
-        unsafe { (*(*w.chunk).slots[w.pos].get()).write(item) };
-        w.pos += 1;
-        w.pushed += 1;
-        if w.pos == CHUNK {
+        let Some(len) = msg.compact_len(COMPACT_MAX) else {
+            let p = self.reserve(w, MSG_CELLS);
+            // SAFETY: four unpublished cells of our own, aligned for a Msg.
+            unsafe { p.cast::<Msg>().write(msg) };
+            return;
+        };
+        let tag = match msg.metadata() {
+            None => TAG_SMALL,
+            Some(md) => {
+                if !w.metadata.as_ref().is_some_and(|m| Arc::ptr_eq(m, md)) {
+                    let p = self.reserve(w, 1);
+                    // SAFETY: one unpublished cell of our own; the reference
+                    // it holds is the reader's to take (or Drop's).
+                    unsafe {
+                        *p = TAG_METADATA;
+                        p.add(8).cast::<*const Metadata>().write(Arc::into_raw(md.clone()));
+                    }
+                    w.metadata = Some(md.clone());
+                }
+                TAG_SMALL_MD
+            }
+        };
+        let p = self.reserve(w, small_cells(len));
+        let body = msg.data();
+        // SAFETY: `small_cells(len)` unpublished cells of our own hold the
+        // header and the body.
+        unsafe {
+            *p = tag;
+            *p.add(1) = msg.flags();
+            p.add(2).cast::<u16>().write(len as u16);
+            p.add(4).cast::<u32>().write(msg.routing_id());
+            ptr::copy_nonoverlapping(body.as_ptr(), p.add(HEADER), len);
+        }
+    }
+
+    /// Claims `n` cells (at most a chunk) at the tail, in one chunk: the
+    /// rest of a chunk too short for them is marked skipped.
+    fn reserve(&self, w: &mut Writer, n: usize) -> *mut u8 {
+        if w.pos + n > CELLS {
+            if w.pos < CELLS {
+                // SAFETY: an unpublished cell of our own.
+                unsafe { *Chunk::at(w.chunk, w.pos) = TAG_SKIP };
+                w.pushed += (CELLS - w.pos) as u64;
+            }
             let spare = self.spare.swap(ptr::null_mut(), Ordering::Acquire);
             let next = if spare.is_null() {
                 Chunk::alloc()
@@ -123,14 +230,19 @@ impl<T> YPipe<T> {
                 spare
             };
             // SAFETY: the tail chunk lives until the reader passes it, which
-            // needs this link (published before any item of `next`).
+            // needs this link (published before any cell of `next`).
             unsafe { (*w.chunk).next.store(next, Ordering::Release) };
             w.chunk = next;
             w.pos = 0;
         }
+        // SAFETY: `w.pos + n <= CELLS`.
+        let p = unsafe { Chunk::at(w.chunk, w.pos) };
+        w.pos += n;
+        w.pushed += n as u64;
+        p
     }
 
-    /// Makes every pushed item visible (a release store; the caller fences
+    /// Makes every pushed frame visible (a release store; the caller fences
     /// before looking at the reader's sleep flag).
     ///
     /// # Safety
@@ -141,10 +253,10 @@ impl<T> YPipe<T> {
         self.published.0.store(pushed, Ordering::Release);
     }
 
-    /// Looks again at what the writer has published; whether any item is
-    /// available to [`YPipe::front`] and [`YPipe::pop`]. Those two see only
-    /// what the last refresh saw, so the shared counter is read once per
-    /// batch rather than once per item.
+    /// Looks again at what the writer has published; whether any frame is
+    /// available to [`YPipe::front_is_delimiter`] and [`YPipe::pop`]. Those
+    /// see only what the last refresh saw, so the shared counter is read once
+    /// per batch rather than once per frame.
     ///
     /// # Safety
     /// Only the reader may call this.
@@ -155,122 +267,186 @@ impl<T> YPipe<T> {
         r.avail > 0
     }
 
-    /// The next available item, left in place.
+    /// The next available frame's entry, past skips and metadata (which are
+    /// taken on the way: the writer publishes them only with the entry they
+    /// precede).
     ///
     /// # Safety
     /// Only the reader may call this.
-    pub unsafe fn front(&self) -> Option<&T> {
-        // SAFETY: the reader half belongs to the calling (reader) thread.
-        let r = unsafe { &*self.reader.0.get() };
-        if r.avail == 0 {
-            return None;
-        }
-        // SAFETY: published (seen by an acquire in `refresh`) and not yet
-        // taken, so initialised; only the reader takes it.
-        Some(unsafe { (*(*r.chunk).slots[r.pos].get()).assume_init_ref() })
-    }
-
-    /// Takes the next available item.
-    ///
-    /// # Safety
-    /// Only the reader may call this.
-    pub unsafe fn pop(&self) -> Option<T> {
+    unsafe fn head(&self) -> Option<*mut u8> {
         // SAFETY: the reader half belongs to the calling (reader) thread.
         let r = unsafe { &mut *self.reader.0.get() };
-        if r.avail == 0 {
-            return None;
-        }
-        r.avail -= 1;
-        // SAFETY: as in `front`; read exactly once, then passed.
-        Some(unsafe { self.take(r) })
-    }
-
-    /// Takes the next available item if `wanted` says so.
-    ///
-    /// # Safety
-    /// Only the reader may call this.
-    pub unsafe fn pop_if(&self, wanted: impl FnOnce(&T) -> bool) -> Option<T> {
-        // SAFETY: as in `front` and `pop`.
-        unsafe {
-            if !wanted(self.front()?) {
+        loop {
+            if r.avail == 0 {
                 return None;
             }
-            self.pop()
+            if r.pos == CELLS {
+                self.next_chunk(r);
+            }
+            // SAFETY: published (seen by an acquire in `refresh`), so written.
+            let p = unsafe { Chunk::at(r.chunk, r.pos) };
+            // SAFETY: as above: the entry's first byte.
+            match unsafe { *p } {
+                TAG_SKIP => {
+                    let n = (CELLS - r.pos) as u64;
+                    r.popped += n;
+                    r.avail -= n;
+                    r.pos = CELLS;
+                }
+                TAG_METADATA => {
+                    // SAFETY: the reference the writer put there, taken once.
+                    let md = unsafe { Arc::from_raw(p.add(8).cast::<*const Metadata>().read()) };
+                    r.metadata = Some(md);
+                    r.popped += 1;
+                    r.avail -= 1;
+                    r.pos += 1;
+                }
+                _ => return Some(p),
+            }
         }
     }
 
-    /// Moves every published item to `out`; returns how many.
+    /// Moves the reader to the next chunk, handing the finished one to the
+    /// writer.
+    fn next_chunk(&self, r: &mut Reader) {
+        // The writer linked the next chunk before publishing any of its
+        // cells, and we saw that publish.
+        // SAFETY: the chunk is alive; only the reader frees it.
+        let next = unsafe { (*r.chunk).next.load(Ordering::Acquire) };
+        let done = mem::replace(&mut r.chunk, next);
+        r.pos = 0;
+        let old = self.spare.swap(done, Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: a spare chunk belongs to nobody else.
+            drop(unsafe { Box::from_raw(old) });
+        }
+    }
+
+    /// Whether the next available frame is a delimiter; `None` when no frame
+    /// is available.
     ///
     /// # Safety
     /// Only the reader may call this.
-    pub unsafe fn pop_all(&self, out: &mut VecDeque<T>) -> u64 {
-        // SAFETY: the reader half belongs to the calling (reader) thread.
-        let r = unsafe { &mut *self.reader.0.get() };
-        let n = self.published.0.load(Ordering::Acquire) - r.popped;
-        for _ in 0..n {
-            // SAFETY: published (the acquire above pairs with the writer's
-            // release), initialised, and read exactly once.
-            out.push_back(unsafe { self.take(r) });
+    pub unsafe fn front_is_delimiter(&self) -> Option<bool> {
+        // SAFETY: per this function's contract; the entry's first byte.
+        unsafe { self.head().map(|p| *p == Kind::Delimiter as u8) }
+    }
+
+    /// Takes the next available frame.
+    ///
+    /// # Safety
+    /// Only the reader may call this.
+    pub unsafe fn pop(&self) -> Option<Msg> {
+        // SAFETY: per this function's contract.
+        let p = unsafe { self.head()? };
+        // SAFETY: `head` found a published frame entry at `p`.
+        Some(unsafe { self.take(p) })
+    }
+
+    /// Takes the next available frame unless it is a delimiter.
+    ///
+    /// # Safety
+    /// Only the reader may call this.
+    pub unsafe fn pop_frame(&self) -> Option<Msg> {
+        // SAFETY: per this function's contract.
+        let p = unsafe { self.head()? };
+        // SAFETY: `head` found a published frame entry at `p`.
+        unsafe { (*p != Kind::Delimiter as u8).then(|| self.take(p)) }
+    }
+
+    /// Moves every published frame to `out`; returns how many.
+    ///
+    /// # Safety
+    /// Only the reader may call this.
+    pub unsafe fn pop_all(&self, out: &mut VecDeque<Msg>) -> u64 {
+        let mut n = 0;
+        // SAFETY: per this function's contract.
+        unsafe {
+            self.refresh();
+            while let Some(msg) = self.pop() {
+                out.push_back(msg);
+                n += 1;
+            }
         }
-        r.avail = 0;
         n
     }
 
-    /// Reads the item at the reader's position and moves past it, handing a
-    /// finished chunk to the writer.
+    /// Reads the frame entry at `p`, the reader's position, and moves past
+    /// it.
     ///
     /// # Safety
-    /// The item is published and not yet taken; `r` is the reader half.
-    unsafe fn take(&self, r: &mut Reader<T>) -> T {
-        // SAFETY: per this function's contract.
-        let item = unsafe { (*(*r.chunk).slots[r.pos].get()).assume_init_read() };
-        r.popped += 1;
-        r.pos += 1;
-        if r.pos == CHUNK {
-            // The writer linked the next chunk before publishing past
-            // this one, and we saw that publish.
-            // SAFETY: the chunk is alive; only the reader frees it.
-            let next = unsafe { (*r.chunk).next.load(Ordering::Acquire) };
-            let done = std::mem::replace(&mut r.chunk, next);
-            r.pos = 0;
-            let old = self.spare.swap(done, Ordering::AcqRel);
-            if !old.is_null() {
-                // SAFETY: a spare chunk belongs to nobody else.
-                drop(unsafe { Box::from_raw(old) });
+    /// `p` is the published frame entry `head` returned; only the reader.
+    unsafe fn take(&self, p: *mut u8) -> Msg {
+        // SAFETY: the reader half belongs to the calling (reader) thread.
+        let r = unsafe { &mut *self.reader.0.get() };
+        // SAFETY: a published entry, read exactly once.
+        let (msg, cells) = unsafe {
+            match *p {
+                tag @ (TAG_SMALL | TAG_SMALL_MD) => {
+                    let len = p.add(2).cast::<u16>().read() as usize;
+                    let body = std::slice::from_raw_parts(p.add(HEADER), len);
+                    let metadata = if tag == TAG_SMALL_MD {
+                        r.metadata.clone()
+                    } else {
+                        None
+                    };
+                    let msg = Msg::from_compact(body, *p.add(1), p.add(4).cast::<u32>().read(), metadata);
+                    (msg, small_cells(len))
+                }
+                _ => (p.cast::<Msg>().read(), MSG_CELLS),
             }
-        }
-        item
+        };
+        r.popped += cells as u64;
+        r.avail -= cells as u64;
+        r.pos += cells;
+        msg
     }
 }
 
-impl<T> Default for YPipe<T> {
+impl Default for YPipe {
     fn default() -> Self {
         YPipe::new()
     }
 }
 
-impl<T> Drop for YPipe<T> {
+impl Drop for YPipe {
     fn drop(&mut self) {
-        // Exclusive access: drop what was pushed and never taken, then free
-        // the chain from the reader's chunk to the writer's, and the spare.
+        // Exclusive access: drop what was pushed and never taken (messages
+        // and metadata references), then free the chain from the reader's
+        // chunk to the writer's, and the spare.
         let pushed = self.writer.0.get_mut().pushed;
         let r = self.reader.0.get_mut();
         let (mut chunk, mut pos, mut left) = (r.chunk, r.pos, pushed - r.popped);
         while left > 0 {
-            // SAFETY: slots between the reader and the writer are initialised.
-            unsafe { (*(*chunk).slots[pos].get()).assume_init_drop() };
-            left -= 1;
-            pos += 1;
-            if pos == CHUNK {
+            if pos == CELLS {
                 // SAFETY: exclusive access; the writer linked the next chunk.
                 let next = unsafe { (*chunk).next.load(Ordering::Relaxed) };
-                // SAFETY: no slot of this chunk is in use any more.
+                // SAFETY: no cell of this chunk is in use any more.
                 drop(unsafe { Box::from_raw(chunk) });
                 chunk = next;
                 pos = 0;
             }
+            // SAFETY: cells between the reader and the writer hold entries.
+            let p = unsafe { Chunk::at(chunk, pos) };
+            // SAFETY: as above; each entry is dropped once.
+            let cells = unsafe {
+                match *p {
+                    TAG_SKIP => CELLS - pos,
+                    TAG_METADATA => {
+                        drop(Arc::from_raw(p.add(8).cast::<*const Metadata>().read()));
+                        1
+                    }
+                    TAG_SMALL | TAG_SMALL_MD => small_cells(p.add(2).cast::<u16>().read() as usize),
+                    _ => {
+                        ptr::drop_in_place(p.cast::<Msg>());
+                        MSG_CELLS
+                    }
+                }
+            };
+            left -= cells as u64;
+            pos += cells;
         }
-        // SAFETY: the writer's chunk holds no live items now.
+        // SAFETY: the writer's chunk holds no live entries now.
         drop(unsafe { Box::from_raw(chunk) });
         let spare = *self.spare.get_mut();
         if !spare.is_null() {
@@ -283,7 +459,26 @@ impl<T> Drop for YPipe<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::msg::flags;
     use std::sync::Arc;
+
+    fn frame(i: usize) -> Msg {
+        // Sizes 0 to 199 cross the small/whole boundary and the inline one.
+        let len = i % 200;
+        let bytes: Vec<u8> = (0..len).map(|k| (i + k) as u8).collect();
+        let mut m = Msg::from_slice(&bytes).unwrap();
+        if i % 3 == 0 {
+            m.set_flags(flags::MORE);
+        }
+        m
+    }
+
+    fn check(m: &Msg, i: usize) {
+        let len = i % 200;
+        assert_eq!(m.size(), len, "frame {i}");
+        assert!(m.data().iter().enumerate().all(|(k, &b)| b == (i + k) as u8));
+        assert_eq!(m.more(), i % 3 == 0);
+    }
 
     #[test]
     fn items_appear_only_when_published() {
@@ -291,50 +486,95 @@ mod tests {
         let mut out = VecDeque::new();
         // SAFETY: single-threaded test: this thread is both ends.
         unsafe {
-            q.push(1);
-            q.push(2);
+            q.push(frame(1));
+            q.push(frame(2));
             assert_eq!(q.pop_all(&mut out), 0);
             q.publish();
             assert_eq!(q.pop_all(&mut out), 2);
             assert_eq!(q.pop_all(&mut out), 0);
         }
-        assert_eq!(out, [1, 2]);
+        check(&out[0], 1);
+        check(&out[1], 2);
     }
 
     #[test]
     fn crosses_chunks_and_drops_leftovers() {
         let q = YPipe::new();
         let mut out = VecDeque::new();
+        let md = Arc::new(Metadata::new());
         // SAFETY: single-threaded test.
         unsafe {
             for i in 0..700 {
-                q.push(Box::new(i));
+                q.push(frame(i));
             }
             q.publish();
             assert_eq!(q.pop_all(&mut out), 700);
             for i in 700..1300 {
-                q.push(Box::new(i));
+                let mut m = frame(i);
+                m.set_metadata(md.clone());
+                q.push(m);
             }
             q.publish();
             for i in 1300..1400 {
-                q.push(Box::new(i));
+                q.push(frame(i));
             }
+            q.push(Msg::delimiter());
         }
-        assert!(out.iter().enumerate().all(|(i, b)| **b == i));
-        // 600 published and 100 unpublished boxes are freed by Drop
-        // (valgrind flags a leak or a double free).
+        out.iter().enumerate().for_each(|(i, m)| check(m, i));
+        // 600 published and 101 unpublished frames, and the metadata's
+        // references, are freed by Drop (valgrind flags a leak or a double
+        // free).
         drop(q);
+        assert_eq!(Arc::strong_count(&md), 1);
+    }
+
+    #[test]
+    fn metadata_and_routing_ids_survive() {
+        let q = YPipe::new();
+        let a = Arc::new(Metadata::new());
+        let b = Arc::new(Metadata::new());
+        // SAFETY: single-threaded test.
+        unsafe {
+            for i in 0..10 {
+                let mut m = Msg::from_slice(&[i as u8; 5]).unwrap();
+                if i % 4 != 3 {
+                    m.set_metadata(if i < 5 { a.clone() } else { b.clone() });
+                }
+                m.set_routing_id(i + 1).unwrap();
+                q.push(m);
+            }
+            q.push(Msg::delimiter());
+            q.publish();
+            q.refresh();
+            for i in 0..10 {
+                assert_eq!(q.front_is_delimiter(), Some(false));
+                let m = q.pop_frame().unwrap();
+                assert_eq!(m.data(), [i as u8; 5]);
+                assert_eq!(m.routing_id(), i + 1);
+                match m.metadata() {
+                    None => assert_eq!(i % 4, 3),
+                    Some(md) => assert!(Arc::ptr_eq(md, if i < 5 { &a } else { &b })),
+                }
+            }
+            assert_eq!(q.front_is_delimiter(), Some(true));
+            assert!(q.pop_frame().is_none());
+            assert!(q.pop().unwrap().is_delimiter());
+            assert_eq!(q.front_is_delimiter(), None);
+        }
+        drop(q);
+        assert_eq!(Arc::strong_count(&a), 1);
+        assert_eq!(Arc::strong_count(&b), 1);
     }
 
     #[test]
     fn two_threads_in_order() {
         let q = Arc::new(YPipe::new());
         let w = q.clone();
-        const N: u64 = 2_000_000;
+        const N: usize = 1_000_000;
         let writer = std::thread::spawn(move || {
             for i in 0..N {
                 // SAFETY: this thread is the only writer.
-                unsafe { w.push(i) };
+                unsafe { w.push(frame(i)) };
                 if i % 100 == 99 {
                     // SAFETY: as above.
                     unsafe { w.publish() };
@@ -350,8 +590,8 @@ mod tests {
             if unsafe { q.pop_all(&mut out) } == 0 {
                 std::hint::spin_loop();
             }
-            while let Some(v) = out.pop_front() {
-                assert_eq!(v, expect);
+            while let Some(m) = out.pop_front() {
+                check(&m, expect);
                 expect += 1;
             }
         }
