@@ -18,7 +18,7 @@ mod pool;
 mod sys;
 pub mod timers;
 pub mod transport;
-mod ypipe;
+pub(crate) mod ypipe;
 pub mod z85;
 pub mod zmtp;
 

@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 pub const INLINE_CAPACITY: usize = 33;
 
 /// The inline area, a little larger than [`INLINE_CAPACITY`] to fill the 64.
-const INLINE_AREA: usize = 40;
+pub(crate) const INLINE_AREA: usize = 40;
 
 /// The longest group name (`ZMQ_GROUP_MAX_LENGTH`).
 pub const GROUP_MAX_LENGTH: usize = 255;
@@ -435,7 +435,37 @@ impl Msg {
         (len <= max).then_some(len)
     }
 
-    /// Rebuilds a frame that crossed a pipe as bytes.
+    /// The whole inline area (initialised, [`INLINE_AREA`] bytes) of an
+    /// inline message, whose body is its first [`Msg::size`] bytes.
+    pub(crate) fn inline_area(&self) -> Option<&[u8; INLINE_AREA]> {
+        // SAFETY: an inline message's area is its active field, initialised
+        // whole when the message was made (`with_kind`).
+        (self.kind == Kind::Inline).then(|| unsafe { &self.body.inline })
+    }
+
+    /// An inline message of `len` bytes (at most [`INLINE_CAPACITY`])
+    /// whose inline area `fill` writes, for a frame that crossed a pipe as
+    /// bytes.
+    pub(crate) fn small(
+        len: usize,
+        flags: u8,
+        routing_id: u32,
+        metadata: Option<Arc<Metadata>>,
+        fill: impl FnOnce(&mut [u8; INLINE_AREA]),
+    ) -> Msg {
+        debug_assert!(len <= INLINE_CAPACITY);
+        let mut msg = Msg::new();
+        msg.inline_len = len as u8;
+        msg.flags = flags;
+        msg.routing_id = routing_id;
+        msg.metadata = metadata;
+        // SAFETY: the inline area is the active field of a new message.
+        fill(unsafe { &mut msg.body.inline });
+        msg
+    }
+
+    /// Rebuilds a frame longer than [`INLINE_CAPACITY`] that crossed a pipe
+    /// as bytes.
     pub(crate) fn from_compact(
         body: &[u8],
         flags: u8,
@@ -792,6 +822,7 @@ impl Default for Msg {
 }
 
 impl Drop for Msg {
+    #[inline]
     fn drop(&mut self) {
         if self.kind == Kind::Shared {
             // SAFETY: the shared field is active and we own one reference.

@@ -21,8 +21,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::msg::{flags, Msg};
-use crate::ypipe::YPipe;
+use crate::msg::{flags, Metadata, Msg};
+use crate::ypipe::{Small, YPipe};
 
 /// What the owner of a pipe end is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +136,9 @@ pub struct Pipe {
     newest: Option<Msg>,
     msgs_written: u64,
     peer_msgs_read: u64,
+    /// The connection metadata that frames written without their own carry
+    /// (see [`Pipe::set_write_metadata`]).
+    write_metadata: Option<Arc<Metadata>>,
     out_active: bool,
     out_closed: bool,
     // Reading (queue `1 - side`): messages are read in place from the
@@ -187,6 +190,7 @@ impl Pipe {
             newest: None,
             msgs_written: 0,
             peer_msgs_read: 0,
+            write_metadata: None,
             out_active: true,
             out_closed: false,
             cache: VecDeque::new(),
@@ -341,19 +345,63 @@ impl Pipe {
         if q.conflate.load(Ordering::Relaxed) {
             // Only the newest frame survives (libzmq's conflating pipe).
             self.partial.clear();
+            if let (None, Some(md)) = (msg.metadata(), &self.write_metadata) {
+                msg.set_metadata(md.clone());
+            }
             self.newest = Some(msg);
             return Ok(());
         }
         if !self.partial.is_empty() {
             for frame in self.partial.drain(..) {
                 // SAFETY: this end is the queue's only writer.
-                unsafe { q.items.push(frame) };
+                unsafe { q.items.push(frame, self.write_metadata.as_ref()) };
             }
         }
         // SAFETY: this end is the queue's only writer.
-        unsafe { q.items.push(msg) };
+        unsafe { q.items.push(msg, self.write_metadata.as_ref()) };
         self.unpublished = true;
         Ok(())
+    }
+
+    /// Writes a single-frame message given as bytes, as [`Pipe::write`]
+    /// would a message of them: the first `len` bytes (at most
+    /// [`crate::ypipe::COMPACT_MAX`]) of `src`, with `frame_flags`. A
+    /// decoder hands on a short frame from its input this way, with no
+    /// message built and dropped on the way. Returns `false`, having done
+    /// nothing, for what needs `write`: a frame with more to follow or
+    /// after some that had, or a conflating pipe. The caller has checked
+    /// the HWM.
+    #[inline]
+    pub fn write_bytes(&mut self, frame_flags: u8, src: &[u8], len: usize) -> bool {
+        if self.out_closed || self.peer_gone {
+            return true; // dropped, as `write` would
+        }
+        let q = &self.shared.queues[self.side];
+        if frame_flags & (flags::MORE | flags::DIRECT) != 0
+            || !self.partial.is_empty()
+            || q.conflate.load(Ordering::Relaxed)
+        {
+            return false;
+        }
+        self.msgs_written += (frame_flags & flags::ROUTING_ID == 0) as u64;
+        // SAFETY: this end is the queue's only writer.
+        unsafe { q.items.push_bytes(frame_flags, 0, src, len, self.write_metadata.as_ref()) };
+        self.unpublished = true;
+        true
+    }
+
+    /// Sets the connection metadata that frames written from now on carry
+    /// when they have none of their own (an engine's, for what it receives).
+    /// The queue passes it once for a run of frames, rather than a counted
+    /// reference in each: the reference count would move between the
+    /// writer's and the reader's cores on every frame.
+    #[inline]
+    pub fn set_write_metadata(&mut self, metadata: Option<&Arc<Metadata>>) {
+        match (&self.write_metadata, metadata) {
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => {}
+            (None, None) => {}
+            _ => self.write_metadata = metadata.cloned(),
+        }
     }
 
     /// Drops the frames of an incomplete message (libzmq: `rollback`).
@@ -499,14 +547,36 @@ impl Pipe {
             Some(msg) => msg,
             None => self.read_slow()?,
         };
-        if !msg.more() && msg.flags() & flags::ROUTING_ID == 0 {
+        self.count_read(msg.flags());
+        Some(msg)
+    }
+
+    /// Reads the next frame, as [`Pipe::read`], if it is at hand and small
+    /// and has none of the `refused` flags, handing it to `f` instead of
+    /// building a message (an encoder copies them straight
+    /// to the wire). `None` (nothing read) otherwise: then use `read`.
+    #[inline]
+    pub fn read_small<R>(&mut self, refused: u8, f: impl FnOnce(Small<'_>) -> R) -> Option<R> {
+        if !self.in_active || self.in_closed || !self.cache.is_empty() {
+            return None;
+        }
+        // SAFETY: this end is the queue's only reader.
+        let (flags, out) = unsafe { self.in_items().pop_small(refused, f)? };
+        self.count_read(flags);
+        Some(out)
+    }
+
+    /// Counts a frame read with `flags` towards the HWM, telling the writer
+    /// how far we are every LWM messages.
+    #[inline]
+    fn count_read(&mut self, frame_flags: u8) {
+        if frame_flags & (flags::MORE | flags::ROUTING_ID) == 0 {
             self.msgs_read += 1;
             self.read_since_publish += 1;
             if self.read_since_publish >= self.lwm {
                 self.publish_read();
             }
         }
-        Some(msg)
     }
 
     /// `read` when the next frame is not at hand: looks again at the queue,
@@ -629,7 +699,7 @@ impl Pipe {
         q.writer_closed.store(true, Ordering::Release);
         // SAFETY: as above.
         unsafe {
-            q.items.push(Msg::delimiter());
+            q.items.push(Msg::delimiter(), None);
             q.items.publish();
         }
         self.wake_reader();
@@ -647,7 +717,7 @@ impl Pipe {
         // A delimiter wakes a reader that waits for data.
         // SAFETY: this end is the queue's only writer.
         unsafe {
-            q.items.push(Msg::delimiter());
+            q.items.push(Msg::delimiter(), None);
             q.items.publish();
         }
         self.wake_reader();

@@ -5,18 +5,20 @@
 //! (the I/O thread once it is written, the application once it is read).
 //! glibc's per-thread caches do not survive that pattern: every such
 //! message cost a trip through the arena (about 300 instructions to malloc
-//! and free a 64-byte body, measured with callgrind). Here a freed block goes
-//! onto a lock-free stack of its size class, shared by all threads, and an
-//! allocating thread takes the whole stack at once, in one swap, as a list
-//! of its own when its list runs dry. Pushing one block and taking them all
-//! are the only operations on the shared stack, so it has no ABA problem;
-//! taking a block from a thread's own list is a pointer chase, with no
-//! atomic operation.
+//! and free a 64-byte body, measured with callgrind). Here a thread keeps
+//! the blocks it frees on a list of its own, served first to its own
+//! allocations; past [`LOCAL_BYTES`] of a class it gives the whole list to
+//! a lock-free stack of that class, shared by all threads, in one push. An
+//! allocating thread whose lists run dry takes that whole stack at once, in
+//! one swap. Pushing a list and taking them all are the only operations on
+//! the shared stack, so it has no ABA problem; taking a block from a
+//! thread's own lists is a pointer chase, with no atomic operation.
 //!
 //! What is kept is bounded: the shared stacks together take at most
 //! [`KEEP_BYTES`] worth of blocks (more go back to the allocator), and a
-//! thread's list is what it last took from there (freed when the thread
-//! ends). A steady stream of messages therefore reuses the same blocks.
+//! thread's lists are what it freed (up to [`LOCAL_BYTES`] a class) and
+//! what it last took from there (freed when the thread ends). A steady
+//! stream of messages therefore reuses the same blocks.
 //!
 //! The large classes (4 KiB to 64 KiB bodies, sized for the content header
 //! in front) matter as much as the small ones: glibc serves a 64 KiB block
@@ -61,31 +63,69 @@ static RETURNED: [AtomicPtr<Free>; CLASSES.len()] =
 static RETURNED_LEN: [AtomicUsize; CLASSES.len()] =
     [const { AtomicUsize::new(0) }; CLASSES.len()];
 
-/// A thread's own free blocks of each class, linked.
+/// The blocks a thread frees of one class before it gives them to the
+/// shared stack, in one push: as many as fit in this many bytes (at least
+/// two). A thread that frees what it allocates (a sender copying small
+/// bodies into a pipe, an application closing what it received) then never
+/// touches a shared line, and one that only frees touches it once a batch.
+const LOCAL_BYTES: usize = 64 << 10;
+
+const LOCAL_MAX: [usize; CLASSES.len()] = {
+    let mut max = [0; CLASSES.len()];
+    let mut class = 0;
+    while class < CLASSES.len() {
+        let n = LOCAL_BYTES / CLASSES[class];
+        max[class] = if n < 2 { 2 } else { n };
+        class += 1;
+    }
+    max
+};
+
+/// A thread's own free blocks of each class, linked: those it freed itself
+/// (`freed_len` of them, the oldest being `freed_tail`) and those it took
+/// from the shared stack.
 struct Cache {
-    lists: [Cell<*mut Free>; CLASSES.len()],
+    freed: [Cell<*mut Free>; CLASSES.len()],
+    freed_tail: [Cell<*mut Free>; CLASSES.len()],
+    freed_len: [Cell<usize>; CLASSES.len()],
+    taken: [Cell<*mut Free>; CLASSES.len()],
 }
 
 impl Drop for Cache {
     fn drop(&mut self) {
-        for (class, list) in self.lists.iter().enumerate() {
-            let mut head = list.replace(ptr::null_mut());
-            while !head.is_null() {
-                // SAFETY: every block on a list is a free block of this
-                // class whose first word links the next; it is ours alone.
-                unsafe {
-                    let next = (*head).next;
-                    alloc::dealloc(head.cast(), layout(class));
-                    head = next;
-                }
+        for class in 0..CLASSES.len() {
+            for list in [&self.freed[class], &self.taken[class]] {
+                // SAFETY: the blocks of our lists are ours alone.
+                unsafe { dealloc_list(list.replace(ptr::null_mut()), class) };
             }
+        }
+    }
+}
+
+/// Returns a linked list of free blocks of `class` to the allocator.
+///
+/// # Safety
+/// Every block on the list is a free block of this class whose first word
+/// links the next, and nobody else holds them.
+unsafe fn dealloc_list(mut head: *mut Free, class: usize) {
+    while !head.is_null() {
+        // SAFETY: per this function's contract.
+        unsafe {
+            let next = (*head).next;
+            alloc::dealloc(head.cast(), layout(class));
+            head = next;
         }
     }
 }
 
 thread_local! {
     static CACHE: Cache = const {
-        Cache { lists: [const { Cell::new(ptr::null_mut()) }; CLASSES.len()] }
+        Cache {
+            freed: [const { Cell::new(ptr::null_mut()) }; CLASSES.len()],
+            freed_tail: [const { Cell::new(ptr::null_mut()) }; CLASSES.len()],
+            freed_len: [const { Cell::new(0) }; CLASSES.len()],
+            taken: [const { Cell::new(ptr::null_mut()) }; CLASSES.len()],
+        }
     };
 }
 
@@ -106,7 +146,15 @@ pub fn class_for(size: usize, align: usize) -> Option<usize> {
 pub fn alloc(class: usize) -> Option<NonNull<u8>> {
     let cached = CACHE
         .try_with(|cache| {
-            let taken = take(&cache.lists[class], &RETURNED[class], &RETURNED_LEN[class]);
+            let freed = &cache.freed[class];
+            if let Some(block) = NonNull::new(freed.get()) {
+                // SAFETY: a free block of our own list; its first word links
+                // the next.
+                freed.set(unsafe { (*block.as_ptr()).next });
+                cache.freed_len[class].set(cache.freed_len[class].get() - 1);
+                return Some(block.cast());
+            }
+            let taken = take(&cache.taken[class], &RETURNED[class], &RETURNED_LEN[class]);
             if taken.1 > 0 {
                 KEPT_BYTES.fetch_sub(taken.1 * CLASSES[class], Ordering::Relaxed);
             }
@@ -151,30 +199,61 @@ fn take(
 /// # Safety
 /// `block` came from [`alloc`] with the same `class` and is no longer used.
 pub unsafe fn free(block: NonNull<u8>, class: usize) {
-    let size = CLASSES[class];
-    if KEPT_BYTES.fetch_add(size, Ordering::Relaxed) + size > KEEP_BYTES {
-        KEPT_BYTES.fetch_sub(size, Ordering::Relaxed);
-        // SAFETY: per this function's contract, allocated with this layout.
-        return unsafe { alloc::dealloc(block.as_ptr(), layout(class)) };
+    let node = block.as_ptr().cast::<Free>();
+    let kept = CACHE.try_with(|cache| {
+        let (freed, len) = (&cache.freed[class], &cache.freed_len[class]);
+        // SAFETY: the block is ours, at least one word long and aligned.
+        unsafe { ptr::write(node, Free { next: freed.get() }) };
+        if len.get() == 0 {
+            cache.freed_tail[class].set(node);
+        }
+        freed.set(node);
+        len.set(len.get() + 1);
+        if len.get() >= LOCAL_MAX[class] {
+            let n = len.replace(0);
+            let head = freed.replace(ptr::null_mut());
+            // SAFETY: the list we just detached, `n` blocks from `head`
+            // to its tail.
+            unsafe { give_back(head, cache.freed_tail[class].get(), n, class) };
+        }
+    });
+    if kept.is_ok() {
+        return;
     }
-    RETURNED_LEN[class].fetch_add(1, Ordering::Relaxed);
+    // This thread is ending: straight to the shared stack.
     // SAFETY: per this function's contract.
-    unsafe { push(&RETURNED[class], block) }
+    unsafe { give_back(node, node, 1, class) }
 }
 
-/// Pushes a freed block onto `stack`.
+/// Gives `n` linked free blocks, `head` to `tail`, to the shared stack of
+/// their class, or to the allocator if the stacks hold enough.
 ///
 /// # Safety
-/// `block` is a pool block no longer used.
-unsafe fn push(stack: &AtomicPtr<Free>, block: NonNull<u8>) {
-    let node = block.as_ptr().cast::<Free>();
-    let mut head = stack.load(Ordering::Relaxed);
+/// The blocks form one list of free blocks of `class`, nobody else's.
+unsafe fn give_back(head: *mut Free, tail: *mut Free, n: usize, class: usize) {
+    let size = n * CLASSES[class];
+    if KEPT_BYTES.fetch_add(size, Ordering::Relaxed) + size > KEEP_BYTES {
+        KEPT_BYTES.fetch_sub(size, Ordering::Relaxed);
+        // SAFETY: per this function's contract.
+        return unsafe { dealloc_list(head, class) };
+    }
+    RETURNED_LEN[class].fetch_add(n, Ordering::Relaxed);
+    // SAFETY: per this function's contract.
+    unsafe { push(&RETURNED[class], head, tail) }
+}
+
+/// Pushes a list of freed blocks, `head` to `tail`, onto `stack`.
+///
+/// # Safety
+/// The blocks are pool blocks no longer used, linked from `head` to `tail`.
+unsafe fn push(stack: &AtomicPtr<Free>, head: *mut Free, tail: *mut Free) {
+    let mut top = stack.load(Ordering::Relaxed);
     loop {
-        // SAFETY: the block is ours and at least one word long and aligned.
-        unsafe { ptr::write(node, Free { next: head }) };
-        match stack.compare_exchange_weak(head, node, Ordering::Release, Ordering::Relaxed) {
+        // SAFETY: the tail block is ours and at least one word long.
+        unsafe { (*tail).next = top };
+        match stack.compare_exchange_weak(top, head, Ordering::Release, Ordering::Relaxed) {
             Ok(_) => return,
-            Err(current) => head = current,
+            Err(current) => top = current,
         }
     }
 }
@@ -206,8 +285,9 @@ mod tests {
         let pushed = blocks.clone();
         std::thread::spawn(move || {
             for b in pushed {
+                let node = b as *mut Free;
                 // SAFETY: allocated above with class 2, unused.
-                unsafe { push(&STACK, NonNull::new(b as *mut u8).unwrap()) };
+                unsafe { push(&STACK, node, node) };
             }
         })
         .join()

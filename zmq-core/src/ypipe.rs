@@ -37,7 +37,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::msg::{Kind, Metadata, Msg};
+use crate::msg::{Kind, Metadata, Msg, INLINE_CAPACITY};
 
 /// Bytes per cell.
 const CELL: usize = 16;
@@ -50,7 +50,7 @@ const MSG_CELLS: usize = mem::size_of::<Msg>() / CELL;
 const HEADER: usize = 8;
 /// The longest body that travels as bytes: one the reader can rebuild
 /// inline, without an allocation (three cells).
-pub const COMPACT_MAX: usize = crate::msg::INLINE_CAPACITY;
+pub const COMPACT_MAX: usize = 8 * CELL - HEADER;
 
 const _: () = assert!(mem::size_of::<Msg>() == MSG_CELLS * CELL);
 const _: () = assert!(mem::align_of::<Msg>() <= CELL);
@@ -96,8 +96,45 @@ impl Chunk {
 }
 
 /// Cells a small frame of `len` bytes takes.
+#[inline]
 fn small_cells(len: usize) -> usize {
     (HEADER + len).div_ceil(CELL)
+}
+
+/// Copies the `region` bytes after a small frame's header (its body and
+/// the padding to the end of its last cell, all written): with a constant
+/// length for the common sizes, so that no `memcpy` call is made for a few
+/// bytes.
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `region` bytes; they do not
+/// overlap.
+#[inline(always)]
+pub(crate) unsafe fn copy_region(src: *const u8, dst: *mut u8, region: usize) {
+    // SAFETY: per this function's contract.
+    unsafe {
+        match region {
+            8 => ptr::copy_nonoverlapping(src, dst, 8),
+            24 => ptr::copy_nonoverlapping(src, dst, 24),
+            40 => ptr::copy_nonoverlapping(src, dst, 40),
+            56 => ptr::copy_nonoverlapping(src, dst, 56),
+            72 => ptr::copy_nonoverlapping(src, dst, 72),
+            88 => ptr::copy_nonoverlapping(src, dst, 88),
+            104 => ptr::copy_nonoverlapping(src, dst, 104),
+            n => ptr::copy_nonoverlapping(src, dst, n),
+        }
+    }
+}
+
+/// A small frame in the queue, as [`YPipe::pop_small`] shows it.
+pub struct Small<'a> {
+    /// The frame's message flags.
+    pub flags: u8,
+    /// Its bytes.
+    pub body: &'a [u8],
+    /// `padded.len()` bytes from the body's start may be read (the body,
+    /// then padding): for [`copy_region`].
+    pub padded: usize,
 }
 
 struct Writer {
@@ -170,20 +207,53 @@ impl YPipe {
         }
     }
 
-    /// Appends a frame, not yet visible to the reader.
+    /// Appends a frame, not yet visible to the reader; it carries
+    /// `metadata` if it has none of its own.
     ///
     /// # Safety
     /// Only the writer may call this.
-    pub unsafe fn push(&self, msg: Msg) {
+    pub unsafe fn push(&self, mut msg: Msg, metadata: Option<&Arc<Metadata>>) {
         // SAFETY: the writer half belongs to the calling (writer) thread.
         let w = unsafe { &mut *self.writer.0.get() };
         let Some(len) = msg.compact_len(COMPACT_MAX) else {
+            if let (None, Some(md)) = (msg.metadata(), metadata) {
+                msg.set_metadata(md.clone());
+            }
             let p = self.reserve(w, MSG_CELLS);
             // SAFETY: four unpublished cells of our own, aligned for a Msg.
             unsafe { p.cast::<Msg>().write(msg) };
             return;
         };
-        let tag = match msg.metadata() {
+        let md = msg.metadata().or(metadata);
+        // SAFETY: per this function's contract.
+        unsafe {
+            match msg.inline_area() {
+                // The whole area (initialised) pads the body.
+                Some(area) => self.push_bytes(msg.flags(), msg.routing_id(), area, len, md),
+                None => self.push_bytes(msg.flags(), msg.routing_id(), msg.data(), len, md),
+            }
+        }
+    }
+
+    /// Appends a small frame given as bytes: the first `len` bytes (at most
+    /// [`COMPACT_MAX`]) of `src`, whose bytes after them, if enough, pad the
+    /// frame's last cell (else zeros do), so that reading it back copies
+    /// whole cells. Not yet visible to the reader.
+    ///
+    /// # Safety
+    /// Only the writer may call this.
+    pub unsafe fn push_bytes(
+        &self,
+        flags: u8,
+        routing_id: u32,
+        src: &[u8],
+        len: usize,
+        metadata: Option<&Arc<Metadata>>,
+    ) {
+        assert!(len <= COMPACT_MAX && len <= src.len());
+        // SAFETY: the writer half belongs to the calling (writer) thread.
+        let w = unsafe { &mut *self.writer.0.get() };
+        let tag = match metadata {
             None => TAG_SMALL,
             Some(md) => {
                 if !w.metadata.as_ref().is_some_and(|m| Arc::ptr_eq(m, md)) {
@@ -199,16 +269,27 @@ impl YPipe {
                 TAG_SMALL_MD
             }
         };
-        let p = self.reserve(w, small_cells(len));
-        let body = msg.data();
-        // SAFETY: `small_cells(len)` unpublished cells of our own hold the
-        // header and the body.
+        let cells = small_cells(len);
+        let p = self.reserve(w, cells);
+        let region = cells * CELL - HEADER;
+        let rid = routing_id.to_le_bytes();
+        let len16 = (len as u16).to_le_bytes();
+        let header = [tag, flags, len16[0], len16[1], rid[0], rid[1], rid[2], rid[3]];
+        // SAFETY: `cells` unpublished cells of our own hold the header and
+        // the region; `src` holds `len` bytes, and the region's if it is
+        // that long.
         unsafe {
-            *p = tag;
-            *p.add(1) = msg.flags();
-            p.add(2).cast::<u16>().write(len as u16);
-            p.add(4).cast::<u32>().write(msg.routing_id());
-            ptr::copy_nonoverlapping(body.as_ptr(), p.add(HEADER), len);
+            let dst = p.add(HEADER);
+            if src.len() >= region {
+                copy_region(src.as_ptr(), dst, region);
+            } else {
+                // The region is written whole, for the reader's
+                // fixed-size copies: its last cell zeroed (the header,
+                // written after, may share it), then the body.
+                p.add((cells - 1) * CELL).cast::<[u8; CELL]>().write([0; CELL]);
+                ptr::copy_nonoverlapping(src.as_ptr(), dst, len);
+            }
+            p.cast::<[u8; HEADER]>().write(header);
         }
     }
 
@@ -273,9 +354,24 @@ impl YPipe {
     ///
     /// # Safety
     /// Only the reader may call this.
+    #[inline]
     unsafe fn head(&self) -> Option<*mut u8> {
         // SAFETY: the reader half belongs to the calling (reader) thread.
         let r = unsafe { &mut *self.reader.0.get() };
+        if r.avail != 0 && r.pos != CELLS {
+            // SAFETY: published (seen by an acquire in `refresh`), so written.
+            let p = unsafe { Chunk::at(r.chunk, r.pos) };
+            // SAFETY: as above: the entry's first byte.
+            if !matches!(unsafe { *p }, TAG_SKIP | TAG_METADATA) {
+                return Some(p);
+            }
+        }
+        self.head_slow(r)
+    }
+
+    /// [`YPipe::head`] at a chunk's end, a skip or metadata.
+    #[cold]
+    fn head_slow(&self, r: &mut Reader) -> Option<*mut u8> {
         loop {
             if r.avail == 0 {
                 return None;
@@ -354,6 +450,38 @@ impl YPipe {
         unsafe { (*p != Kind::Delimiter as u8).then(|| self.take(p)) }
     }
 
+    /// Takes the next available frame if it travels as bytes and has none
+    /// of the `refused` flags, handing it to `f` instead of building a
+    /// `Msg`; returns the flags and what `f` returned.
+    ///
+    /// # Safety
+    /// Only the reader may call this.
+    #[inline]
+    pub unsafe fn pop_small<R>(&self, refused: u8, f: impl FnOnce(Small<'_>) -> R) -> Option<(u8, R)> {
+        // SAFETY: per this function's contract.
+        let p = unsafe { self.head()? };
+        // SAFETY: `head` found a published frame entry at `p`; a small
+        // one holds its header and its whole region.
+        let (small, cells) = unsafe {
+            if !matches!(*p, TAG_SMALL | TAG_SMALL_MD) || *p.add(1) & refused != 0 {
+                return None;
+            }
+            let len = p.add(2).cast::<u16>().read() as usize;
+            let cells = small_cells(len);
+            let small = Small {
+                flags: *p.add(1),
+                body: std::slice::from_raw_parts(p.add(HEADER), len),
+                padded: cells * CELL - HEADER,
+            };
+            (small, cells)
+        };
+        let flags = small.flags;
+        let out = f(small);
+        // SAFETY: the reader half belongs to the calling (reader) thread.
+        self.advance(unsafe { &mut *self.reader.0.get() }, cells);
+        Some((flags, out))
+    }
+
     /// Moves every published frame to `out`; returns how many.
     ///
     /// # Safety
@@ -383,23 +511,41 @@ impl YPipe {
         let (msg, cells) = unsafe {
             match *p {
                 tag @ (TAG_SMALL | TAG_SMALL_MD) => {
+                    let flags = *p.add(1);
                     let len = p.add(2).cast::<u16>().read() as usize;
-                    let body = std::slice::from_raw_parts(p.add(HEADER), len);
+                    let rid = p.add(4).cast::<u32>().read();
                     let metadata = if tag == TAG_SMALL_MD {
                         r.metadata.clone()
                     } else {
                         None
                     };
-                    let msg = Msg::from_compact(body, *p.add(1), p.add(4).cast::<u32>().read(), metadata);
-                    (msg, small_cells(len))
+                    let cells = small_cells(len);
+                    let body = p.add(HEADER);
+                    let msg = if len <= INLINE_CAPACITY {
+                        // The region fits the inline area: cells * 16 - 8
+                        // is at most 40 for 33 bytes.
+                        Msg::small(len, flags, rid, metadata, |area| {
+                            copy_region(body, area.as_mut_ptr(), cells * CELL - HEADER)
+                        })
+                    } else {
+                        let body = std::slice::from_raw_parts(body, len);
+                        Msg::from_compact(body, flags, rid, metadata)
+                    };
+                    (msg, cells)
                 }
                 _ => (p.cast::<Msg>().read(), MSG_CELLS),
             }
         };
+        self.advance(r, cells);
+        msg
+    }
+
+    /// Moves the reader past an entry of `cells` cells.
+    #[inline]
+    fn advance(&self, r: &mut Reader, cells: usize) {
         r.popped += cells as u64;
         r.avail -= cells as u64;
         r.pos += cells;
-        msg
     }
 }
 
@@ -486,8 +632,8 @@ mod tests {
         let mut out = VecDeque::new();
         // SAFETY: single-threaded test: this thread is both ends.
         unsafe {
-            q.push(frame(1));
-            q.push(frame(2));
+            q.push(frame(1), None);
+            q.push(frame(2), None);
             assert_eq!(q.pop_all(&mut out), 0);
             q.publish();
             assert_eq!(q.pop_all(&mut out), 2);
@@ -505,20 +651,20 @@ mod tests {
         // SAFETY: single-threaded test.
         unsafe {
             for i in 0..700 {
-                q.push(frame(i));
+                q.push(frame(i), None);
             }
             q.publish();
             assert_eq!(q.pop_all(&mut out), 700);
             for i in 700..1300 {
                 let mut m = frame(i);
                 m.set_metadata(md.clone());
-                q.push(m);
+                q.push(m, None);
             }
             q.publish();
             for i in 1300..1400 {
-                q.push(frame(i));
+                q.push(frame(i), None);
             }
-            q.push(Msg::delimiter());
+            q.push(Msg::delimiter(), None);
         }
         out.iter().enumerate().for_each(|(i, m)| check(m, i));
         // 600 published and 101 unpublished frames, and the metadata's
@@ -541,9 +687,10 @@ mod tests {
                     m.set_metadata(if i < 5 { a.clone() } else { b.clone() });
                 }
                 m.set_routing_id(i + 1).unwrap();
-                q.push(m);
+                // Frame 7 has none of its own and gets the queue's.
+                q.push(m, (i == 7).then_some(&a));
             }
-            q.push(Msg::delimiter());
+            q.push(Msg::delimiter(), None);
             q.publish();
             q.refresh();
             for i in 0..10 {
@@ -552,8 +699,8 @@ mod tests {
                 assert_eq!(m.data(), [i as u8; 5]);
                 assert_eq!(m.routing_id(), i + 1);
                 match m.metadata() {
-                    None => assert_eq!(i % 4, 3),
-                    Some(md) => assert!(Arc::ptr_eq(md, if i < 5 { &a } else { &b })),
+                    None => assert!(i == 3),
+                    Some(md) => assert!(Arc::ptr_eq(md, if i < 5 || i == 7 { &a } else { &b })),
                 }
             }
             assert_eq!(q.front_is_delimiter(), Some(true));
@@ -566,6 +713,31 @@ mod tests {
         assert_eq!(Arc::strong_count(&b), 1);
     }
 
+    /// Frames given as bytes, with and without bytes after them to pad
+    /// their last cell, of every small length.
+    #[test]
+    fn bytes_round_trip_padded_or_not() {
+        let q = YPipe::new();
+        let src: Vec<u8> = (0..=COMPACT_MAX as u8 + 16).map(|b| b ^ 0x5a).collect();
+        // SAFETY: single-threaded test.
+        unsafe {
+            for len in 0..=COMPACT_MAX {
+                q.push_bytes(flags::MORE, len as u32, &src[..len], len, None);
+                q.push_bytes(0, 7, &src, len, None);
+            }
+            q.publish();
+            q.refresh();
+            for len in 0..=COMPACT_MAX {
+                for (more, rid) in [(true, len as u32), (false, 7)] {
+                    let m = q.pop().unwrap();
+                    assert_eq!(m.data(), &src[..len], "length {len}");
+                    assert_eq!((m.more(), m.routing_id()), (more, rid));
+                }
+            }
+            assert!(q.pop().is_none());
+        }
+    }
+
     #[test]
     fn two_threads_in_order() {
         let q = Arc::new(YPipe::new());
@@ -574,7 +746,7 @@ mod tests {
         let writer = std::thread::spawn(move || {
             for i in 0..N {
                 // SAFETY: this thread is the only writer.
-                unsafe { w.push(frame(i)) };
+                unsafe { w.push(frame(i), None) };
                 if i % 100 == 99 {
                     // SAFETY: as above.
                     unsafe { w.publish() };

@@ -25,12 +25,13 @@ use crate::io::direct::DirectGate;
 use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Metadata, Msg};
 use crate::pipe::{Pipe, PipeEvent, PipeWaker};
+use crate::ypipe::{copy_region, Small, COMPACT_MAX};
 use crate::socket::{Command, SocketMailbox, SocketType};
 use crate::transport::address::{
     parse_tcp, resolve_host, tcp_endpoint_string, IpcAddr, TcpConnect,
 };
 use crate::transport::socks::SocksClient;
-use crate::zmtp::codec::{encode_frame, DecodeError, Decoder};
+use crate::zmtp::codec::{encode_frame, short_flags, DecodeError, Decoder};
 use crate::zmtp::command::Command as ZmtpCommand;
 use crate::zmtp::curve::Cipher;
 use crate::zmtp::handshake::{self, Handshake, HandshakeError, Wire};
@@ -1747,7 +1748,26 @@ impl Session {
             pushed = true;
         }
         let slice = engine.in_len >= SLICE_MIN;
+        // Short single frames go from the input to the pipe's queue as
+        // bytes, with no message built and dropped on the way; commands,
+        // CURVE and REQ's envelope checks take the way through `deliver`.
+        let short = engine.cipher.is_none() && self.spec.options.socket_type != SocketType::Req;
         while engine.in_pos < engine.in_len {
+            if let (true, FrameDecoder::V3(d)) = (short, &engine.decoder) {
+                let data = &engine.inbuf.filled(engine.in_len)[engine.in_pos..];
+                if let Some((frame_flags, len)) = d.short_frame(data, COMPACT_MAX) {
+                    if engine.in_more || pipe.check_write() {
+                        pipe.set_write_metadata(engine.metadata.as_ref());
+                        if pipe.write_bytes(frame_flags, &data[2..], len) {
+                            engine.in_more = false;
+                            engine.large_in = false;
+                            engine.in_pos += 2 + len;
+                            pushed = true;
+                            continue;
+                        }
+                    }
+                }
+            }
             let (n, frame) = engine
                 .decoder
                 .decode(&engine.inbuf, engine.in_pos, engine.in_len, slice)
@@ -1785,7 +1805,18 @@ impl Session {
                 context: Vec::new(),
             });
         }
+        // Small frames go from the pipe's queue to the output as bytes, with
+        // no message built and dropped on the way.
+        let short = engine.cipher.is_none() && matches!(engine.wire, Wire::V2 | Wire::V3);
+        let refused = if engine.sub_commands { flags::SUBSCRIPTION } else { 0 };
         while engine.out.len() - engine.out_pos < WRITE_BATCH {
+            if short && !self.skip_out_rest {
+                let out = &mut engine.out;
+                if let Some(more) = pipe.read_small(refused, |small| put_short(out, &small)) {
+                    engine.out_more = more;
+                    continue;
+                }
+            }
             let Some(msg) = pipe.read() else {
                 break;
             };
@@ -1945,9 +1976,7 @@ fn deliver(
         engine.req_state = engine.req_state.next(&frame).ok_or(Closed::Protocol)?;
     }
     engine.large_in = frame.size() >= LARGE_FRAME;
-    if let Some(md) = &engine.metadata {
-        frame.set_metadata(md.clone());
-    }
+    pipe.set_write_metadata(engine.metadata.as_ref());
     Ok(push_frame(pipe, engine, frame))
 }
 
@@ -1960,6 +1989,29 @@ pub(crate) fn encode_header_wire(wire: Wire, out: &mut Vec<u8>, msg: &Msg) {
             crate::zmtp::codec::encode_header(out, msg.size(), msg.more(), false)
         }
     }
+}
+
+/// Appends a small frame from a pipe's queue to `out` in ZMTP 2/3 framing
+/// (it is at most [`crate::ypipe::COMPACT_MAX`] bytes: a 2-byte header),
+/// its body copied with the queue's fixed-size copies. Whether more frames
+/// follow.
+#[inline]
+fn put_short(out: &mut Vec<u8>, small: &Small<'_>) -> bool {
+    let len = small.body.len();
+    debug_assert!(len <= 255 && small.padded >= len);
+    let n = out.len();
+    out.reserve(2 + small.padded);
+    // SAFETY: `2 + padded` bytes are reserved past `n`; `padded` bytes from
+    // the body's start are readable (`Small`); only the header and the
+    // body's `len` bytes are counted in.
+    unsafe {
+        let dst = out.as_mut_ptr().add(n);
+        *dst = short_flags(small.flags);
+        *dst.add(1) = len as u8;
+        copy_region(small.body.as_ptr(), dst.add(2), small.padded);
+        out.set_len(n + 2 + len);
+    }
+    small.flags & flags::MORE != 0
 }
 
 /// Encodes a message frame in the connection's framing.

@@ -72,6 +72,28 @@ impl Decoder {
         self.decode_in(&buf.filled(end)[start..], Some((buf, start)))
     }
 
+    /// The message flags and length of the short data frame (at most
+    /// `max_len` bytes, no command) that `data` starts with, if the decoder
+    /// is at a frame boundary and `data` holds it whole. The caller takes
+    /// its `2 + len` bytes from `data` itself; the decoder stays at a frame
+    /// boundary. `None` means: use [`Decoder::decode`].
+    #[inline]
+    pub fn short_frame(&self, data: &[u8], max_len: usize) -> Option<(u8, usize)> {
+        let (State::Flags, [f, size, rest @ ..]) = (&self.state, data) else {
+            return None;
+        };
+        let size = *size as usize;
+        if f & (FLAG_LONG | FLAG_COMMAND) != 0
+            || size > max_len
+            || rest.len() < size
+            || (self.max_size >= 0 && size as u64 > self.max_size as u64)
+        {
+            return None;
+        }
+        let msg_flags = if f & FLAG_MORE != 0 { flags::MORE } else { 0 };
+        Some((msg_flags, size))
+    }
+
     /// `backing`: the buffer `data` lies in and its offset there.
     fn decode_in(
         &mut self,
@@ -256,6 +278,19 @@ fn header_bytes(size: usize, more: bool, command: bool) -> ([u8; 9], usize) {
         header[0] = f;
         header[1] = size as u8;
         (header, 2)
+    }
+}
+
+/// The flags octet of a short frame (at most 255 bytes) with these message
+/// flags; its size octet follows.
+#[inline]
+pub fn short_flags(msg_flags: u8) -> u8 {
+    if msg_flags & flags::COMMAND != 0 {
+        FLAG_COMMAND
+    } else if msg_flags & flags::MORE != 0 {
+        FLAG_MORE
+    } else {
+        0
     }
 }
 
