@@ -206,19 +206,45 @@ pub(crate) enum IoCmd {
 
 /// The half of an I/O thread other threads talk to.
 pub(crate) struct IoShared {
-    queue: Mutex<VecDeque<IoCmd>>,
+    queue: Mutex<CmdQueue>,
     waker: Waker,
+}
+
+/// Commands for an I/O thread, and whether it is (about to be) asleep in
+/// its poll: only then does a sender write to the waker. A thread busy with
+/// what it was woken for looks at the queue again before it sleeps, so a
+/// stream of pipe activations while it writes costs no system call each.
+#[derive(Default)]
+struct CmdQueue {
+    cmds: VecDeque<IoCmd>,
+    sleeping: bool,
 }
 
 impl IoShared {
     pub fn send(&self, cmd: IoCmd) {
         let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let was_empty = q.is_empty();
-        q.push_back(cmd);
+        q.cmds.push_back(cmd);
+        let wake = std::mem::take(&mut q.sleeping);
         drop(q);
-        if was_empty {
+        if wake {
             let _ = self.waker.wake();
         }
+    }
+
+    /// Before the I/O thread polls: whether it may block (no command is
+    /// waiting), in which case it counts as asleep until it takes commands
+    /// again.
+    fn prepare_sleep(&self) -> bool {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.sleeping = q.cmds.is_empty();
+        q.sleeping
+    }
+
+    /// Takes the waiting commands; the I/O thread is awake.
+    fn take_commands(&self, into: &mut VecDeque<IoCmd>) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.sleeping = false;
+        into.append(&mut q.cmds);
     }
 }
 
@@ -248,7 +274,7 @@ impl IoThread {
         let poll = Poll::new()?;
         let waker = Waker::new(poll.registry(), WAKER)?;
         let shared = Arc::new(IoShared {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(CmdQueue::default()),
             waker,
         });
         let reactor = Reactor {
@@ -654,11 +680,14 @@ impl Reactor {
     fn run(mut self) {
         let mut events = Events::with_capacity(256);
         loop {
-            let timeout = self
-                .timers
-                .keys()
-                .next()
-                .map(|(d, _)| d.saturating_duration_since(Instant::now()));
+            let timeout = if self.shared.prepare_sleep() {
+                self.timers
+                    .keys()
+                    .next()
+                    .map(|(d, _)| d.saturating_duration_since(Instant::now()))
+            } else {
+                Some(Duration::ZERO)
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     panic!("I/O thread poll failed: {e}");
@@ -682,10 +711,7 @@ impl Reactor {
     }
 
     fn process_commands(&mut self) {
-        {
-            let mut q = self.shared.queue.lock().unwrap_or_else(|p| p.into_inner());
-            self.commands.append(&mut q);
-        }
+        self.shared.take_commands(&mut self.commands);
         while let Some(cmd) = self.commands.pop_front() {
             match cmd {
                 IoCmd::Listen { spec, listener } => self.add_listener(spec, listener),
