@@ -464,6 +464,47 @@ impl Msg {
         msg
     }
 
+    /// Makes this message the small frame `small` that crossed a pipe as
+    /// bytes (what it held is dropped). A body of its own that nobody else
+    /// holds, from the pool and long enough, is refilled in place: a
+    /// receiver that reads into the same `zmq_msg_t` again and again then
+    /// neither frees nor allocates.
+    pub(crate) fn assign_small(&mut self, small: &crate::ypipe::Small<'_>) {
+        let len = small.body.len();
+        if len <= INLINE_CAPACITY {
+            *self = Msg::small(len, small.flags, small.routing_id, small.metadata.cloned(), |area| {
+                // SAFETY: `padded` bytes are readable from the body's
+                // start (`Small`), at most INLINE_AREA for an inline length.
+                unsafe { crate::ypipe::copy_region(small.body.as_ptr(), area.as_mut_ptr(), small.padded) }
+            });
+            return;
+        }
+        if self.kind == Kind::Shared && self.group.is_none() {
+            // SAFETY: the shared field is active and holds a live reference.
+            let (content, data) = unsafe { (self.body.shared.content, self.body.shared.data) };
+            // SAFETY: as above.
+            let c = unsafe { content.as_ref() };
+            if c.refcnt.load(Ordering::Acquire) == 1
+                && matches!(c.release, Release::Pooled(_))
+                && data == c.data
+                && len <= c.size
+            {
+                // Ours alone: nobody can take a new reference to it.
+                // SAFETY: the content's body holds `c.size` bytes.
+                unsafe { ptr::copy_nonoverlapping(small.body.as_ptr(), c.data, len) };
+                self.body.shared.len = len;
+                self.flags = small.flags;
+                self.routing_id = small.routing_id;
+                match (&self.metadata, small.metadata) {
+                    (Some(a), Some(b)) if Arc::ptr_eq(a, b) => {}
+                    _ => self.metadata = small.metadata.cloned(),
+                }
+                return;
+            }
+        }
+        *self = Msg::from_compact(small.body, small.flags, small.routing_id, small.metadata.cloned());
+    }
+
     /// Rebuilds a frame longer than [`INLINE_CAPACITY`] that crossed a pipe
     /// as bytes.
     pub(crate) fn from_compact(

@@ -22,7 +22,7 @@ use std::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU64, Orde
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::msg::{flags, Metadata, Msg};
-use crate::ypipe::{Small, YPipe};
+use crate::ypipe::{Small, YPipe, COMPACT_MAX};
 
 /// What the owner of a pipe end is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -363,6 +363,43 @@ impl Pipe {
         Ok(())
     }
 
+    /// Writes `msg`, as [`Pipe::write`] would, if it is a small single
+    /// frame that crosses the queue as bytes: copied from where it lies,
+    /// then dropped (`msg` is left empty), never moved. Returns `false`,
+    /// having done nothing, for any other message: then use `write`.
+    #[inline]
+    pub fn write_small(&mut self, msg: &mut Msg) -> bool {
+        let frame_flags = msg.flags();
+        if self.out_closed
+            || self.peer_gone
+            || frame_flags & (flags::MORE | flags::DIRECT) != 0
+            || !self.partial.is_empty()
+        {
+            return false;
+        }
+        let Some(len) = msg.compact_len(COMPACT_MAX) else {
+            return false;
+        };
+        let q = &self.shared.queues[self.side];
+        if q.conflate.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.msgs_written += (frame_flags & flags::ROUTING_ID == 0) as u64;
+        let md = msg.metadata().or(self.write_metadata.as_ref());
+        let rid = msg.routing_id();
+        // SAFETY: this end is the queue's only writer.
+        unsafe {
+            match msg.inline_area() {
+                // The whole area (initialised) pads the body.
+                Some(area) => q.items.push_bytes(frame_flags, rid, area, len, md),
+                None => q.items.push_bytes(frame_flags, rid, msg.data(), len, md),
+            }
+        }
+        self.unpublished = true;
+        *msg = Msg::new();
+        true
+    }
+
     /// Writes a single-frame message given as bytes, as [`Pipe::write`]
     /// would a message of them: the first `len` bytes (at most
     /// [`crate::ypipe::COMPACT_MAX`]) of `src`, with `frame_flags`. A
@@ -564,6 +601,16 @@ impl Pipe {
         let (flags, out) = unsafe { self.in_items().pop_small(refused, f)? };
         self.count_read(flags);
         Some(out)
+    }
+
+    /// Reads the next frame into `msg`, as [`Pipe::read`] would, if it is
+    /// at hand and small, built where it goes (see [`Msg::assign_small`]);
+    /// whether more frames follow. `None` (nothing read) otherwise: then
+    /// use `read`.
+    #[inline]
+    pub fn read_small_into(&mut self, msg: &mut Msg) -> Option<bool> {
+        self.read_small(0, |small| msg.assign_small(&small))?;
+        Some(msg.more())
     }
 
     /// Counts a frame read with `flags` towards the HWM, telling the writer

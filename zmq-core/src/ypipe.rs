@@ -130,6 +130,8 @@ pub(crate) unsafe fn copy_region(src: *const u8, dst: *mut u8, region: usize) {
 pub struct Small<'a> {
     /// The frame's message flags.
     pub flags: u8,
+    pub routing_id: u32,
+    pub metadata: Option<&'a Arc<Metadata>>,
     /// Its bytes.
     pub body: &'a [u8],
     /// `padded.len()` bytes from the body's start may be read (the body,
@@ -460,16 +462,21 @@ impl YPipe {
     pub unsafe fn pop_small<R>(&self, refused: u8, f: impl FnOnce(Small<'_>) -> R) -> Option<(u8, R)> {
         // SAFETY: per this function's contract.
         let p = unsafe { self.head()? };
+        // SAFETY: the reader half belongs to the calling (reader) thread.
+        let r = unsafe { &mut *self.reader.0.get() };
         // SAFETY: `head` found a published frame entry at `p`; a small
         // one holds its header and its whole region.
         let (small, cells) = unsafe {
-            if !matches!(*p, TAG_SMALL | TAG_SMALL_MD) || *p.add(1) & refused != 0 {
+            let tag = *p;
+            if !matches!(tag, TAG_SMALL | TAG_SMALL_MD) || *p.add(1) & refused != 0 {
                 return None;
             }
             let len = p.add(2).cast::<u16>().read() as usize;
             let cells = small_cells(len);
             let small = Small {
                 flags: *p.add(1),
+                routing_id: p.add(4).cast::<u32>().read(),
+                metadata: if tag == TAG_SMALL_MD { r.metadata.as_ref() } else { None },
                 body: std::slice::from_raw_parts(p.add(HEADER), len),
                 padded: cells * CELL - HEADER,
             };
@@ -477,8 +484,7 @@ impl YPipe {
         };
         let flags = small.flags;
         let out = f(small);
-        // SAFETY: the reader half belongs to the calling (reader) thread.
-        self.advance(unsafe { &mut *self.reader.0.get() }, cells);
+        self.advance(r, cells);
         Some((flags, out))
     }
 
@@ -736,6 +742,43 @@ mod tests {
             }
             assert!(q.pop().is_none());
         }
+    }
+
+    /// A receiver's message is refilled in place when its body is its own,
+    /// and replaced when it is shared.
+    #[test]
+    fn small_frames_refill_an_unshared_body() {
+        let q = YPipe::new();
+        let frames: Vec<Vec<u8>> = (0..4u8).map(|i| vec![i; 64]).collect();
+        let md = Arc::new(Metadata::new());
+        // SAFETY: single-threaded test.
+        unsafe {
+            for f in &frames {
+                q.push_bytes(0, 0, f, f.len(), Some(&md));
+            }
+            q.publish();
+            q.refresh();
+        }
+        let mut msg = Msg::new();
+        // SAFETY: single-threaded test.
+        let mut next = |msg: &mut Msg| unsafe { q.pop_small(0, |s| msg.assign_small(&s)).unwrap() };
+        next(&mut msg);
+        assert_eq!(msg.data(), &frames[0][..]);
+        let body = msg.data().as_ptr();
+        next(&mut msg);
+        assert_eq!((msg.data(), msg.data().as_ptr()), (&frames[1][..], body));
+        assert!(Arc::ptr_eq(msg.metadata().unwrap(), &md));
+        let copy = msg.share();
+        next(&mut msg);
+        assert_eq!(msg.data(), &frames[2][..]);
+        assert_ne!(msg.data().as_ptr(), body);
+        assert_eq!(copy.data(), &frames[1][..]);
+        drop(copy);
+        next(&mut msg);
+        assert_eq!(msg.data(), &frames[3][..]);
+        drop(msg);
+        drop(q);
+        assert_eq!(Arc::strong_count(&md), 1);
     }
 
     #[test]

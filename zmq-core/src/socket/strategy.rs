@@ -99,6 +99,13 @@ impl Fq {
     /// Reads the next frame; returns the pipe it came from.
     pub fn recv_pipe(&mut self, pipes: &mut Pipes, msg: &mut Msg) -> Result<usize> {
         while let Some(key) = self.rotation.current() {
+            if let Some(more) = pipes[key].read_small_into(msg) {
+                self.more = more;
+                if !more {
+                    self.rotation.advance();
+                }
+                return Ok(key);
+            }
             if let Some(frame) = pipes[key].read() {
                 self.more = frame.more();
                 if !self.more {
@@ -159,6 +166,13 @@ impl Lb {
         }
         while let Some(key) = self.rotation.current() {
             if self.more || pipes[key].check_write() {
+                if pipes[key].write_small(msg) {
+                    // A whole message (its only frame), gone as bytes.
+                    self.more = false;
+                    pipes[key].flush();
+                    self.rotation.advance();
+                    return Ok(Some(key));
+                }
                 let more = msg.more();
                 match pipes[key].write(std::mem::take(msg)) {
                     Ok(()) => {
