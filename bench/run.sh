@@ -7,7 +7,7 @@
 # A SELECTOR is a group (thr lat pubsub proxy cg) or a glob on cell names
 # (e.g. 'thr-tcp-*' '*-1MiB' lat-ipc-1B); none runs every cell.
 #   BENCH_CELLS="thr lat"  selectors, when no arguments are given
-#   BENCH_PAIRS=N          libzmq/ours pairs per cell (default 5; 2 when quick)
+#   BENCH_PAIRS=N          libzmq/ours pairs per cell (default 9; 2 when quick)
 #   BENCH_CG_PAIRS=N       pairs per callgrind cell (default 3; 1 when quick)
 #   BENCH_QUICK=1          a tenth of the message counts: a smoke test
 #   BENCH_OURS_LIB=DIR     ours is DIR/libzmq.so.5 (default build/lib)
@@ -35,7 +35,7 @@ QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
     PAIRS=${BENCH_PAIRS:-2} CG_PAIRS=${BENCH_CG_PAIRS:-1} DIV=10
 else
-    PAIRS=${BENCH_PAIRS:-5} CG_PAIRS=${BENCH_CG_PAIRS:-3} DIV=1
+    PAIRS=${BENCH_PAIRS:-9} CG_PAIRS=${BENCH_CG_PAIRS:-3} DIV=1
 fi
 TIMEOUT=${BENCH_TIMEOUT:-60}
 CG_TIMEOUT=${BENCH_CG_TIMEOUT:-300}
