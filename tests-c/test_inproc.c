@@ -21,7 +21,11 @@
  *    peer then gets EAGAIN); disconnecting something never connected ->
  *    ENOENT;
  *  - a socket connected to a never-bound name can be closed and the context
- *    terminated without hanging (linger 0), also via zmq_ctx_shutdown. */
+ *    terminated without hanging (linger 0), also via zmq_ctx_shutdown;
+ *  - small messages keep their bodies across the pipe: the receiver of a
+ *    zmq_send_const message gets the very bytes (same pointer, ZMQ_SHARED
+ *    1), and of a zmq_msg_init_data message the caller's buffer, whose free
+ *    function runs when the receiver closes it, not when it is sent. */
 #include "testutil.h"
 
 static void test_connect_before_bind (void *ctx)
@@ -227,6 +231,46 @@ static void test_pending_connect_cleanup (int use_shutdown)
     CHECK (test_now_ms () - t0 < 1000);
 }
 
+static const char const_body[] = "a constant body";
+static int zc_freed;
+
+static void zc_free (void *data, void *hint)
+{
+    (void) data;
+    (void) hint;
+    zc_freed++;
+}
+
+static void test_bodies_not_copied (void *ctx)
+{
+    void *a = zmq_socket (ctx, ZMQ_PAIR);
+    void *b = zmq_socket (ctx, ZMQ_PAIR);
+    CHECK (a && b);
+    CHECK_OK (zmq_bind (a, "inproc://bodies"));
+    CHECK_OK (zmq_connect (b, "inproc://bodies"));
+
+    CHECK_INT_EQ (zmq_send_const (a, const_body, sizeof const_body, 0),
+                  (int) sizeof const_body);
+    zmq_msg_t msg;
+    CHECK_OK (zmq_msg_init (&msg));
+    CHECK_INT_EQ (zmq_msg_recv (&msg, b, 0), (int) sizeof const_body);
+    CHECK (zmq_msg_data (&msg) == (void *) const_body);
+    CHECK_INT_EQ (zmq_msg_get (&msg, ZMQ_SHARED), 1);
+
+    static char buf[32] = "a zero-copy body";
+    zmq_msg_t zc;
+    CHECK_OK (zmq_msg_init_data (&zc, buf, 20, zc_free, NULL));
+    CHECK_INT_EQ (zmq_msg_send (&zc, a, 0), 20);
+    CHECK_INT_EQ (zc_freed, 0);
+    CHECK_INT_EQ (zmq_msg_recv (&msg, b, 0), 20);
+    CHECK (zmq_msg_data (&msg) == (void *) buf);
+    CHECK_INT_EQ (zc_freed, 0);
+    CHECK_OK (zmq_msg_close (&msg));
+    CHECK_INT_EQ (zc_freed, 1);
+    CHECK_OK (zmq_close (a));
+    CHECK_OK (zmq_close (b));
+}
+
 int main (void)
 {
     test_init ();
@@ -237,6 +281,7 @@ int main (void)
     test_names (ctx);
     test_unbind (ctx);
     test_disconnect (ctx);
+    test_bodies_not_copied (ctx);
     CHECK_OK (zmq_ctx_term (ctx));
     test_pending_connect_cleanup (0);
     test_pending_connect_cleanup (1);

@@ -423,12 +423,22 @@ impl Msg {
     }
 
     /// The body's length if the message may cross a pipe as bytes (see
-    /// crate::ypipe): a frame with an inline, shared or constant body of at
-    /// most `max` bytes and no group.
+    /// crate::ypipe): a frame with an inline body, or one of this library's
+    /// own shared bodies, of at most `max` bytes, and no group.
     pub(crate) fn compact_len(&self, max: usize) -> Option<usize> {
-        if !matches!(self.kind, Kind::Inline | Kind::Shared | Kind::Constant)
-            || self.group.is_some()
-        {
+        let ours = match self.kind {
+            Kind::Inline => true,
+            // Not a caller's buffer: over inproc the receiver gets the very
+            // bytes the sender gave (zero copy, freed when the receiver lets
+            // them go), as with libzmq; a constant (`zmq_send_const`) stays
+            // one, which `ZMQ_SHARED` reports.
+            // SAFETY: the shared field is active and holds a live reference.
+            Kind::Shared => unsafe {
+                !matches!(self.body.shared.content.as_ref().release, Release::Caller { .. })
+            },
+            _ => false,
+        };
+        if !ours || self.group.is_some() {
             return None;
         }
         let len = self.size();

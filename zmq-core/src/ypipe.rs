@@ -48,8 +48,10 @@ const MSG_CELLS: usize = mem::size_of::<Msg>() / CELL;
 /// Bytes of a small frame's header: tag, flags, length (u16), routing id
 /// (u32).
 const HEADER: usize = 8;
-/// The longest body that travels as bytes: one the reader can rebuild
-/// inline, without an allocation (three cells).
+/// The longest body that travels as bytes (an entry of eight cells, two
+/// cache lines). Up to [`INLINE_CAPACITY`] bytes the reader rebuilds the
+/// message inline; a longer body gets an allocation (or refills the
+/// receiver's own, see `Msg::assign_small`).
 pub const COMPACT_MAX: usize = 8 * CELL - HEADER;
 
 const _: () = assert!(mem::size_of::<Msg>() == MSG_CELLS * CELL);
@@ -471,11 +473,11 @@ impl YPipe {
             if !matches!(tag, TAG_SMALL | TAG_SMALL_MD) || *p.add(1) & refused != 0 {
                 return None;
             }
-            let len = p.add(2).cast::<u16>().read() as usize;
+            let len = u16::from_le(p.add(2).cast::<u16>().read()) as usize;
             let cells = small_cells(len);
             let small = Small {
                 flags: *p.add(1),
-                routing_id: p.add(4).cast::<u32>().read(),
+                routing_id: u32::from_le(p.add(4).cast::<u32>().read()),
                 metadata: if tag == TAG_SMALL_MD { r.metadata.as_ref() } else { None },
                 body: std::slice::from_raw_parts(p.add(HEADER), len),
                 padded: cells * CELL - HEADER,
@@ -518,8 +520,8 @@ impl YPipe {
             match *p {
                 tag @ (TAG_SMALL | TAG_SMALL_MD) => {
                     let flags = *p.add(1);
-                    let len = p.add(2).cast::<u16>().read() as usize;
-                    let rid = p.add(4).cast::<u32>().read();
+                    let len = u16::from_le(p.add(2).cast::<u16>().read()) as usize;
+                    let rid = u32::from_le(p.add(4).cast::<u32>().read());
                     let metadata = if tag == TAG_SMALL_MD {
                         r.metadata.clone()
                     } else {
@@ -588,7 +590,7 @@ impl Drop for YPipe {
                         drop(Arc::from_raw(p.add(8).cast::<*const Metadata>().read()));
                         1
                     }
-                    TAG_SMALL | TAG_SMALL_MD => small_cells(p.add(2).cast::<u16>().read() as usize),
+                    TAG_SMALL | TAG_SMALL_MD => small_cells(u16::from_le(p.add(2).cast::<u16>().read()) as usize),
                     _ => {
                         ptr::drop_in_place(p.cast::<Msg>());
                         MSG_CELLS

@@ -1392,6 +1392,12 @@ impl Reactor {
             s.pipe = Some(mine);
             s.spec.socket.attach(theirs);
         }
+        // What this connection delivers carries its metadata from the first
+        // message on (a STREAM connect notification, a routing id), not a
+        // previous connection's.
+        if let Some(pipe) = s.pipe.as_mut() {
+            pipe.set_write_metadata(engine.metadata.as_ref());
+        }
         let publisher = matches!(
             s.spec.options.socket_type,
             SocketType::Pub | SocketType::XPub
