@@ -453,24 +453,32 @@ impl Msg {
         (self.kind == Kind::Inline).then(|| unsafe { &self.body.inline })
     }
 
-    /// An inline message of `len` bytes (at most [`INLINE_CAPACITY`])
-    /// whose inline area `fill` writes, for a frame that crossed a pipe as
-    /// bytes.
-    pub(crate) fn small(
-        len: usize,
-        flags: u8,
-        routing_id: u32,
-        metadata: Option<Arc<Metadata>>,
-        fill: impl FnOnce(&mut [u8; INLINE_AREA]),
-    ) -> Msg {
-        debug_assert!(len <= INLINE_CAPACITY);
-        let mut msg = Msg::new();
-        msg.inline_len = len as u8;
-        msg.flags = flags;
-        msg.routing_id = routing_id;
-        msg.metadata = metadata;
-        // SAFETY: the inline area is the active field of a new message.
-        fill(unsafe { &mut msg.body.inline });
+    /// A message of the small frame `small` that crossed a pipe as bytes:
+    /// inline up to [`INLINE_CAPACITY`] bytes (its padded cells copied
+    /// whole), otherwise with a body of its own.
+    pub(crate) fn from_small(small: &crate::ypipe::Small<'_>) -> Msg {
+        let len = small.body.len();
+        let mut msg = if len <= INLINE_CAPACITY {
+            let mut msg = Msg::new();
+            msg.inline_len = len as u8;
+            // SAFETY: the inline area is the active field of a new message;
+            // `padded` bytes are readable from the body's start (`Small`),
+            // at most INLINE_AREA for an inline length.
+            unsafe {
+                crate::ypipe::copy_region(small.body.as_ptr(), msg.body.inline.as_mut_ptr(), small.padded)
+            };
+            msg
+        } else {
+            match Msg::from_slice(small.body) {
+                Ok(msg) => msg,
+                // As for any allocation the library makes without a way to
+                // report it (libzmq asserts).
+                Err(_) => alloc::handle_alloc_error(Layout::array::<u8>(len).unwrap_or(Layout::new::<u8>())),
+            }
+        };
+        msg.flags = small.flags;
+        msg.routing_id = small.routing_id;
+        msg.metadata = small.metadata.cloned();
         msg
     }
 
@@ -481,15 +489,7 @@ impl Msg {
     /// neither frees nor allocates.
     pub(crate) fn assign_small(&mut self, small: &crate::ypipe::Small<'_>) {
         let len = small.body.len();
-        if len <= INLINE_CAPACITY {
-            *self = Msg::small(len, small.flags, small.routing_id, small.metadata.cloned(), |area| {
-                // SAFETY: `padded` bytes are readable from the body's
-                // start (`Small`), at most INLINE_AREA for an inline length.
-                unsafe { crate::ypipe::copy_region(small.body.as_ptr(), area.as_mut_ptr(), small.padded) }
-            });
-            return;
-        }
-        if self.kind == Kind::Shared && self.group.is_none() {
+        if len > INLINE_CAPACITY && self.kind == Kind::Shared && self.group.is_none() {
             // SAFETY: the shared field is active and holds a live reference.
             let (content, data) = unsafe { (self.body.shared.content, self.body.shared.data) };
             // SAFETY: as above.
@@ -512,27 +512,7 @@ impl Msg {
                 return;
             }
         }
-        *self = Msg::from_compact(small.body, small.flags, small.routing_id, small.metadata.cloned());
-    }
-
-    /// Rebuilds a frame longer than [`INLINE_CAPACITY`] that crossed a pipe
-    /// as bytes.
-    pub(crate) fn from_compact(
-        body: &[u8],
-        flags: u8,
-        routing_id: u32,
-        metadata: Option<Arc<Metadata>>,
-    ) -> Msg {
-        let mut msg = match Msg::from_slice(body) {
-            Ok(msg) => msg,
-            // As for any allocation the library makes without a way to
-            // report it (libzmq asserts).
-            Err(_) => alloc::handle_alloc_error(Layout::array::<u8>(body.len()).unwrap_or(Layout::new::<u8>())),
-        };
-        msg.flags = flags;
-        msg.routing_id = routing_id;
-        msg.metadata = metadata;
-        msg
+        *self = Msg::from_small(small);
     }
 
     /// A buffer of `size` bytes to read a stream into, always shared (never
@@ -828,6 +808,13 @@ impl Msg {
     /// Attaches connection metadata.
     pub fn set_metadata(&mut self, metadata: Arc<Metadata>) {
         self.metadata = Some(metadata);
+    }
+
+    /// Attaches `metadata` if the message has none of its own.
+    pub(crate) fn inherit_metadata(&mut self, metadata: Option<&Arc<Metadata>>) {
+        if let (None, Some(md)) = (&self.metadata, metadata) {
+            self.metadata = Some(md.clone());
+        }
     }
 
     /// Removes the metadata.

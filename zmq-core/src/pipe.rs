@@ -345,9 +345,7 @@ impl Pipe {
         if q.conflate.load(Ordering::Relaxed) {
             // Only the newest frame survives (libzmq's conflating pipe).
             self.partial.clear();
-            if let (None, Some(md)) = (msg.metadata(), &self.write_metadata) {
-                msg.set_metadata(md.clone());
-            }
+            msg.inherit_metadata(self.write_metadata.as_ref());
             self.newest = Some(msg);
             return Ok(());
         }
@@ -369,33 +367,18 @@ impl Pipe {
     /// having done nothing, for any other message: then use `write`.
     #[inline]
     pub fn write_small(&mut self, msg: &mut Msg) -> bool {
-        let frame_flags = msg.flags();
-        if self.out_closed
-            || self.peer_gone
-            || frame_flags & (flags::MORE | flags::DIRECT) != 0
-            || !self.partial.is_empty()
-        {
+        if self.out_closed || self.peer_gone {
             return false;
         }
         let Some(len) = msg.compact_len(COMPACT_MAX) else {
             return false;
         };
-        let q = &self.shared.queues[self.side];
-        if q.conflate.load(Ordering::Relaxed) {
+        if !self.take_single(msg.flags()) {
             return false;
         }
-        self.msgs_written += (frame_flags & flags::ROUTING_ID == 0) as u64;
-        let md = msg.metadata().or(self.write_metadata.as_ref());
-        let rid = msg.routing_id();
+        let q = &self.shared.queues[self.side];
         // SAFETY: this end is the queue's only writer.
-        unsafe {
-            match msg.inline_area() {
-                // The whole area (initialised) pads the body.
-                Some(area) => q.items.push_bytes(frame_flags, rid, area, len, md),
-                None => q.items.push_bytes(frame_flags, rid, msg.data(), len, md),
-            }
-        }
-        self.unpublished = true;
+        unsafe { q.items.push_msg_bytes(msg, len, self.write_metadata.as_ref()) };
         *msg = Msg::new();
         true
     }
@@ -413,16 +396,28 @@ impl Pipe {
         if self.out_closed || self.peer_gone {
             return true; // dropped, as `write` would
         }
+        if !self.take_single(frame_flags) {
+            return false;
+        }
         let q = &self.shared.queues[self.side];
+        // SAFETY: this end is the queue's only writer.
+        unsafe { q.items.push_bytes(frame_flags, 0, src, len, self.write_metadata.as_ref()) };
+        true
+    }
+
+    /// For [`Pipe::write_small`] and [`Pipe::write_bytes`]: whether a frame
+    /// with `frame_flags` is a whole message that may go into the queue as
+    /// it is (not a frame of a multipart message, nor one the pipe must
+    /// write past its queue or conflate); if so it is counted as written.
+    #[inline]
+    fn take_single(&mut self, frame_flags: u8) -> bool {
         if frame_flags & (flags::MORE | flags::DIRECT) != 0
             || !self.partial.is_empty()
-            || q.conflate.load(Ordering::Relaxed)
+            || self.shared.queues[self.side].conflate.load(Ordering::Relaxed)
         {
             return false;
         }
         self.msgs_written += (frame_flags & flags::ROUTING_ID == 0) as u64;
-        // SAFETY: this end is the queue's only writer.
-        unsafe { q.items.push_bytes(frame_flags, 0, src, len, self.write_metadata.as_ref()) };
         self.unpublished = true;
         true
     }

@@ -37,7 +37,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::msg::{Kind, Metadata, Msg, INLINE_CAPACITY};
+use crate::msg::{Kind, Metadata, Msg};
 
 /// Bytes per cell.
 const CELL: usize = 16;
@@ -49,7 +49,7 @@ const MSG_CELLS: usize = mem::size_of::<Msg>() / CELL;
 /// (u32).
 const HEADER: usize = 8;
 /// The longest body that travels as bytes (an entry of eight cells, two
-/// cache lines). Up to [`INLINE_CAPACITY`] bytes the reader rebuilds the
+/// cache lines). Up to [`crate::msg::INLINE_CAPACITY`] bytes the reader rebuilds the
 /// message inline; a longer body gets an allocation (or refills the
 /// receiver's own, see `Msg::assign_small`).
 pub const COMPACT_MAX: usize = 8 * CELL - HEADER;
@@ -217,17 +217,26 @@ impl YPipe {
     /// # Safety
     /// Only the writer may call this.
     pub unsafe fn push(&self, mut msg: Msg, metadata: Option<&Arc<Metadata>>) {
+        if let Some(len) = msg.compact_len(COMPACT_MAX) {
+            // SAFETY: per this function's contract.
+            return unsafe { self.push_msg_bytes(&msg, len, metadata) };
+        }
+        msg.inherit_metadata(metadata);
         // SAFETY: the writer half belongs to the calling (writer) thread.
         let w = unsafe { &mut *self.writer.0.get() };
-        let Some(len) = msg.compact_len(COMPACT_MAX) else {
-            if let (None, Some(md)) = (msg.metadata(), metadata) {
-                msg.set_metadata(md.clone());
-            }
-            let p = self.reserve(w, MSG_CELLS);
-            // SAFETY: four unpublished cells of our own, aligned for a Msg.
-            unsafe { p.cast::<Msg>().write(msg) };
-            return;
-        };
+        let p = self.reserve(w, MSG_CELLS);
+        // SAFETY: four unpublished cells of our own, aligned for a Msg.
+        unsafe { p.cast::<Msg>().write(msg) };
+    }
+
+    /// Appends the small frame `msg` (whose body is `len` bytes, at most
+    /// [`COMPACT_MAX`]: `Msg::compact_len`) as bytes, copied from where it
+    /// lies; it carries `metadata` if it has none of its own. The caller
+    /// drops the message.
+    ///
+    /// # Safety
+    /// Only the writer may call this.
+    pub unsafe fn push_msg_bytes(&self, msg: &Msg, len: usize, metadata: Option<&Arc<Metadata>>) {
         let md = msg.metadata().or(metadata);
         // SAFETY: per this function's contract.
         unsafe {
@@ -466,28 +475,37 @@ impl YPipe {
         let p = unsafe { self.head()? };
         // SAFETY: the reader half belongs to the calling (reader) thread.
         let r = unsafe { &mut *self.reader.0.get() };
-        // SAFETY: `head` found a published frame entry at `p`; a small
-        // one holds its header and its whole region.
-        let (small, cells) = unsafe {
-            let tag = *p;
-            if !matches!(tag, TAG_SMALL | TAG_SMALL_MD) || *p.add(1) & refused != 0 {
+        // SAFETY: `head` found a published frame entry at `p`.
+        let small = unsafe {
+            if !matches!(*p, TAG_SMALL | TAG_SMALL_MD) || *p.add(1) & refused != 0 {
                 return None;
             }
-            let len = u16::from_le(p.add(2).cast::<u16>().read()) as usize;
-            let cells = small_cells(len);
-            let small = Small {
-                flags: *p.add(1),
-                routing_id: u32::from_le(p.add(4).cast::<u32>().read()),
-                metadata: if tag == TAG_SMALL_MD { r.metadata.as_ref() } else { None },
-                body: std::slice::from_raw_parts(p.add(HEADER), len),
-                padded: cells * CELL - HEADER,
-            };
-            (small, cells)
+            Self::small_at(p, r)
         };
-        let flags = small.flags;
+        let (flags, cells) = (small.flags, small_cells(small.body.len()));
         let out = f(small);
         self.advance(r, cells);
         Some((flags, out))
+    }
+
+    /// The small frame whose entry is at `p`.
+    ///
+    /// # Safety
+    /// `p` is a published small frame entry (tag [`TAG_SMALL`] or
+    /// [`TAG_SMALL_MD`]), which holds its header and its whole padded
+    /// region; `r` is the reader half.
+    unsafe fn small_at<'a>(p: *const u8, r: &'a Reader) -> Small<'a> {
+        // SAFETY: per this function's contract.
+        unsafe {
+            let len = u16::from_le(p.add(2).cast::<u16>().read()) as usize;
+            Small {
+                flags: *p.add(1),
+                routing_id: u32::from_le(p.add(4).cast::<u32>().read()),
+                metadata: if *p == TAG_SMALL_MD { r.metadata.as_ref() } else { None },
+                body: std::slice::from_raw_parts(p.add(HEADER), len),
+                padded: small_cells(len) * CELL - HEADER,
+            }
+        }
     }
 
     /// Moves every published frame to `out`; returns how many.
@@ -518,28 +536,9 @@ impl YPipe {
         // SAFETY: a published entry, read exactly once.
         let (msg, cells) = unsafe {
             match *p {
-                tag @ (TAG_SMALL | TAG_SMALL_MD) => {
-                    let flags = *p.add(1);
-                    let len = u16::from_le(p.add(2).cast::<u16>().read()) as usize;
-                    let rid = u32::from_le(p.add(4).cast::<u32>().read());
-                    let metadata = if tag == TAG_SMALL_MD {
-                        r.metadata.clone()
-                    } else {
-                        None
-                    };
-                    let cells = small_cells(len);
-                    let body = p.add(HEADER);
-                    let msg = if len <= INLINE_CAPACITY {
-                        // The region fits the inline area: cells * 16 - 8
-                        // is at most 40 for 33 bytes.
-                        Msg::small(len, flags, rid, metadata, |area| {
-                            copy_region(body, area.as_mut_ptr(), cells * CELL - HEADER)
-                        })
-                    } else {
-                        let body = std::slice::from_raw_parts(body, len);
-                        Msg::from_compact(body, flags, rid, metadata)
-                    };
-                    (msg, cells)
+                TAG_SMALL | TAG_SMALL_MD => {
+                    let small = Self::small_at(p, r);
+                    (Msg::from_small(&small), small_cells(small.body.len()))
                 }
                 _ => (p.cast::<Msg>().read(), MSG_CELLS),
             }

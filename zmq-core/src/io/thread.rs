@@ -31,7 +31,7 @@ use crate::transport::address::{
     parse_tcp, resolve_host, tcp_endpoint_string, IpcAddr, TcpConnect,
 };
 use crate::transport::socks::SocksClient;
-use crate::zmtp::codec::{encode_frame, short_flags, DecodeError, Decoder};
+use crate::zmtp::codec::{encode_frame, frame_flags, DecodeError, Decoder};
 use crate::zmtp::command::Command as ZmtpCommand;
 use crate::zmtp::curve::Cipher;
 use crate::zmtp::handshake::{self, Handshake, HandshakeError, Wire};
@@ -1392,9 +1392,9 @@ impl Reactor {
             s.pipe = Some(mine);
             s.spec.socket.attach(theirs);
         }
-        // What this connection delivers carries its metadata from the first
-        // message on (a STREAM connect notification, a routing id), not a
-        // previous connection's.
+        // Every frame this connection delivers, from the first (a STREAM
+        // connect notification, a routing id) on, carries its metadata, not
+        // a previous connection's: the pipe attaches it from now on.
         if let Some(pipe) = s.pipe.as_mut() {
             pipe.set_write_metadata(engine.metadata.as_ref());
         }
@@ -1789,7 +1789,6 @@ impl Session {
                 let data = &engine.inbuf.filled(engine.in_len)[engine.in_pos..];
                 if let Some((frame_flags, len)) = d.short_frame(data, COMPACT_MAX) {
                     if engine.in_more || pipe.check_write() {
-                        pipe.set_write_metadata(engine.metadata.as_ref());
                         if pipe.write_bytes(frame_flags, &data[2..], len) {
                             engine.in_more = false;
                             engine.large_in = false;
@@ -2008,7 +2007,6 @@ fn deliver(
         engine.req_state = engine.req_state.next(&frame).ok_or(Closed::Protocol)?;
     }
     engine.large_in = frame.size() >= LARGE_FRAME;
-    pipe.set_write_metadata(engine.metadata.as_ref());
     Ok(push_frame(pipe, engine, frame))
 }
 
@@ -2038,7 +2036,7 @@ fn put_short(out: &mut Vec<u8>, small: &Small<'_>) -> bool {
     // body's `len` bytes are counted in.
     unsafe {
         let dst = out.as_mut_ptr().add(n);
-        *dst = short_flags(small.flags);
+        *dst = frame_flags(small.flags);
         *dst.add(1) = len as u8;
         copy_region(small.body.as_ptr(), dst.add(2), small.padded);
         out.set_len(n + 2 + len);

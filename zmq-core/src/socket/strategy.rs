@@ -99,19 +99,17 @@ impl Fq {
     /// Reads the next frame; returns the pipe it came from.
     pub fn recv_pipe(&mut self, pipes: &mut Pipes, msg: &mut Msg) -> Result<usize> {
         while let Some(key) = self.rotation.current() {
-            if let Some(more) = pipes[key].read_small_into(msg) {
+            // A small frame is built in `msg` itself; others are moved in.
+            let more = pipes[key].read_small_into(msg).or_else(|| {
+                let frame = pipes[key].read()?;
+                *msg = frame;
+                Some(msg.more())
+            });
+            if let Some(more) = more {
                 self.more = more;
                 if !more {
                     self.rotation.advance();
                 }
-                return Ok(key);
-            }
-            if let Some(frame) = pipes[key].read() {
-                self.more = frame.more();
-                if !self.more {
-                    self.rotation.advance();
-                }
-                *msg = frame;
                 return Ok(key);
             }
             // Empty (now asleep) or closed: drop it from the rotation. A pipe
@@ -166,31 +164,29 @@ impl Lb {
         }
         while let Some(key) = self.rotation.current() {
             if self.more || pipes[key].check_write() {
-                if pipes[key].write_small(msg) {
-                    // A whole message (its only frame), gone as bytes.
-                    self.more = false;
-                    pipes[key].flush();
-                    self.rotation.advance();
+                let more = msg.more();
+                // A small single frame goes as bytes from where it lies;
+                // others are moved in.
+                let written = pipes[key].write_small(msg)
+                    || match pipes[key].write(std::mem::take(msg)) {
+                        Ok(()) => true,
+                        Err(back) => {
+                            *msg = back;
+                            false
+                        }
+                    };
+                if written {
+                    self.more = more;
+                    if !more {
+                        pipes[key].flush();
+                        self.rotation.advance();
+                    }
                     return Ok(Some(key));
                 }
-                let more = msg.more();
-                match pipes[key].write(std::mem::take(msg)) {
-                    Ok(()) => {
-                        self.more = more;
-                        if !more {
-                            pipes[key].flush();
-                            self.rotation.advance();
-                        }
-                        return Ok(Some(key));
-                    }
-                    Err(back) => {
-                        *msg = back;
-                        if self.more {
-                            // The pipe died mid-message: drop the rest.
-                            pipes[key].rollback();
-                            self.more = false;
-                        }
-                    }
+                if self.more {
+                    // The pipe died mid-message: drop the rest.
+                    pipes[key].rollback();
+                    self.more = false;
                 }
             }
             self.rotation.drop_current();

@@ -254,21 +254,16 @@ impl Decoder {
 
 /// Appends the header of a frame of `size` bytes to `out`.
 pub fn encode_header(out: &mut Vec<u8>, size: usize, more: bool, command: bool) {
-    let (header, len) = header_bytes(size, more, command);
+    let f = if more { FLAG_MORE } else { 0 } | if command { FLAG_COMMAND } else { 0 };
+    let (header, len) = header_bytes(size, f);
     out.extend_from_slice(&header[..len]);
 }
 
-/// A frame header: the bytes and how many of them are used (2, or 9 for a
-/// long frame). Built on the stack so that a frame is appended with one
-/// reservation and two copies rather than a capacity check per byte.
-fn header_bytes(size: usize, more: bool, command: bool) -> ([u8; 9], usize) {
-    let mut f = 0u8;
-    if more {
-        f |= FLAG_MORE;
-    }
-    if command {
-        f |= FLAG_COMMAND;
-    }
+/// A frame header with flags octet `f` (LONG added here when `size` needs
+/// it): the bytes and how many of them are used (2, or 9 for a long frame).
+/// Built on the stack so that a frame is appended with one reservation and
+/// two copies rather than a capacity check per byte.
+fn header_bytes(size: usize, f: u8) -> ([u8; 9], usize) {
     let mut header = [0u8; 9];
     if size > 255 {
         header[0] = f | FLAG_LONG;
@@ -281,10 +276,10 @@ fn header_bytes(size: usize, more: bool, command: bool) -> ([u8; 9], usize) {
     }
 }
 
-/// The flags octet of a short frame (at most 255 bytes) with these message
-/// flags; its size octet follows.
+/// The flags octet (LONG aside) of a frame with these message flags: a
+/// command never carries MORE.
 #[inline]
-pub fn short_flags(msg_flags: u8) -> u8 {
+pub fn frame_flags(msg_flags: u8) -> u8 {
     if msg_flags & flags::COMMAND != 0 {
         FLAG_COMMAND
     } else if msg_flags & flags::MORE != 0 {
@@ -296,9 +291,8 @@ pub fn short_flags(msg_flags: u8) -> u8 {
 
 /// Appends a whole frame (header and body) to `out`.
 pub fn encode_frame(out: &mut Vec<u8>, msg: &Msg) {
-    let command = msg.flags() & flags::COMMAND != 0;
     let body = msg.data();
-    let (header, len) = header_bytes(body.len(), msg.more() && !command, command);
+    let (header, len) = header_bytes(body.len(), frame_flags(msg.flags()));
     out.reserve(len + body.len());
     out.extend_from_slice(&header[..len]);
     out.extend_from_slice(body);
