@@ -146,13 +146,9 @@ pub fn class_for(size: usize, align: usize) -> Option<usize> {
 pub fn alloc(class: usize) -> Option<NonNull<u8>> {
     let cached = CACHE
         .try_with(|cache| {
-            let freed = &cache.freed[class];
-            if let Some(block) = NonNull::new(freed.get()) {
-                // SAFETY: a free block of our own list; its first word links
-                // the next.
-                freed.set(unsafe { (*block.as_ptr()).next });
+            if let Some(block) = pop(&cache.freed[class]) {
                 cache.freed_len[class].set(cache.freed_len[class].get() - 1);
-                return Some(block.cast());
+                return Some(block);
             }
             let taken = take(&cache.taken[class], &RETURNED[class], &RETURNED_LEN[class]);
             if taken.1 > 0 {
@@ -177,21 +173,24 @@ fn take(
     stack: &AtomicPtr<Free>,
     len: &AtomicUsize,
 ) -> (Option<NonNull<u8>>, usize) {
-    let mut head = list.get();
     let mut taken = 0;
-    if head.is_null() {
-        head = stack.swap(ptr::null_mut(), Ordering::Acquire);
-        if !head.is_null() {
+    if list.get().is_null() {
+        // The stack's blocks are ours from the swap on.
+        list.set(stack.swap(ptr::null_mut(), Ordering::Acquire));
+        if !list.get().is_null() {
             taken = len.swap(0, Ordering::Relaxed);
         }
     }
-    let Some(block) = NonNull::new(head) else {
-        return (None, taken);
-    };
-    // SAFETY: a free block of this list (or of the stack the swap made
-    // ours); its first word links the next.
+    (pop(list), taken)
+}
+
+/// Takes the first block of a thread's own `list`.
+fn pop(list: &Cell<*mut Free>) -> Option<NonNull<u8>> {
+    let block = NonNull::new(list.get())?;
+    // SAFETY: a free block of a list of our own; its first word links the
+    // next.
     list.set(unsafe { (*block.as_ptr()).next });
-    (Some(block.cast()), taken)
+    Some(block.cast())
 }
 
 /// Gives a block back.
