@@ -546,12 +546,15 @@ impl Msg {
         unsafe { self.first_bytes(len) }
     }
 
-    /// Writes `bytes` at the start of a read buffer (tests).
-    #[cfg(test)]
-    pub fn data_mut_filled_for_test(&mut self, bytes: &[u8]) {
-        assert!(bytes.len() <= self.size() && self.is_unique());
-        // SAFETY: in bounds, and the buffer is not shared.
-        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.data_ptr(), bytes.len()) };
+    /// Writes `bytes` at `offset` of a read buffer ([`Msg::read_buffer`])
+    /// that no other message shares.
+    pub fn fill(&mut self, offset: usize, bytes: &[u8]) {
+        assert!(self.kind == Kind::Shared && self.is_unique(), "an unshared read buffer");
+        assert!(offset <= self.size() && bytes.len() <= self.size() - offset);
+        // SAFETY: in bounds (checked), and the buffer is not shared, so
+        // nobody reads these bytes while they are written; `bytes` cannot
+        // overlap a buffer only we hold.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), self.data_ptr().add(offset), bytes.len()) };
     }
 
     /// A message whose body is `len` bytes at `offset` of this one's shared

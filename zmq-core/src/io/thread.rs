@@ -70,16 +70,16 @@ impl FrameDecoder {
     }
 
     /// Space to read a large body's next bytes into, if in one.
-    fn body_space(&mut self) -> Option<(&mut Vec<u8>, usize)> {
+    fn body_space(&mut self) -> Option<(&mut Msg, usize, usize)> {
         match self {
             FrameDecoder::V3(d) => d.body_space(DIRECT_READ, DIRECT_READ_MAX),
             FrameDecoder::V1(_) | FrameDecoder::Raw => None,
         }
     }
 
-    fn commit_body(&mut self) -> Option<Msg> {
+    fn commit_body(&mut self, n: usize) -> Option<Msg> {
         match self {
-            FrameDecoder::V3(d) => d.commit_body(),
+            FrameDecoder::V3(d) => d.commit_body(n),
             FrameDecoder::V1(_) | FrameDecoder::Raw => None,
         }
     }
@@ -1678,17 +1678,13 @@ impl Session {
             let pipe = self.pipe.as_mut().filter(|_| engine.handshake.is_none());
             if let Some(pipe) = pipe {
                 // In a large body: read straight into it, no bounce buffer.
-                if let Some((body, room)) = engine.decoder.body_space() {
-                    // Into the body's spare capacity, unwritten so far: no
-                    // zeroing pass over it first.
-                    let spare = &mut body.spare_capacity_mut()[..room];
-                    // SAFETY: `spare` is valid for writes of `room` bytes.
-                    let result = unsafe { crate::sys::read_raw(fd, spare.as_mut_ptr().cast(), room) };
-                    if let Ok(n) = result {
-                        // SAFETY: read(2) wrote those n <= room bytes.
-                        unsafe { body.set_len(body.len() + n) };
-                    }
-                    let frame = engine.decoder.commit_body();
+                if let Some((body, at, room)) = engine.decoder.body_space() {
+                    // Into the body's buffer, unwritten so far: no zeroing
+                    // pass over it first.
+                    // SAFETY: the decoder's buffer is ours alone and has
+                    // `room` bytes from `at`.
+                    let result = unsafe { crate::sys::read_raw(fd, body.data_ptr().add(at), room) };
+                    let frame = engine.decoder.commit_body(*result.as_ref().unwrap_or(&0));
                     match result {
                         Ok(0) => return Err(Closed::Dropped),
                         Ok(_) => engine.input_seq += 1,

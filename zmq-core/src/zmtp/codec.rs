@@ -5,8 +5,8 @@
 //! flags is MORE, bit 1 LONG (8-octet size), bit 2 COMMAND.
 //!
 //! The decoder never trusts a declared size: it is checked against the
-//! maximum message size, and the body buffer grows only as bytes arrive, so a
-//! 9-byte header claiming an exabyte costs nothing.
+//! maximum message size, and a body buffer above 4 MiB grows only as bytes
+//! arrive, so a 9-byte header claiming an exabyte costs nothing.
 
 use crate::msg::{flags, Msg, INLINE_CAPACITY};
 
@@ -16,6 +16,11 @@ const FLAG_COMMAND: u8 = 0x04;
 
 /// Bodies are grown in steps of at least this much as their bytes arrive.
 const BODY_CHUNK: usize = 64 * 1024;
+/// A body of up to this many bytes is allocated whole when its header
+/// arrives (as libzmq does for every size): one allocation, no regrowth
+/// copies. A larger declared size is only believed as its bytes arrive, so a
+/// peer's header alone never commits more than this much.
+const BODY_UPFRONT: usize = 4 * 1024 * 1024;
 
 /// Why the peer's bytes are not acceptable; the connection is closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +39,10 @@ enum State {
     Body {
         flags: u8,
         size: usize,
-        body: Vec<u8>,
+        /// A read buffer ([`Msg::read_buffer`]) of at most `size` bytes,
+        /// the first `filled` of them written: once whole, it is the frame.
+        body: Msg,
+        filled: usize,
     },
 }
 
@@ -168,39 +176,83 @@ impl Decoder {
                         self.state = State::Flags;
                         return Ok((used, Some(frame)));
                     }
-                    let first = size.min(BODY_CHUNK).max(data.len() - used);
+                    let first = if size <= BODY_UPFRONT {
+                        size
+                    } else {
+                        BODY_CHUNK.max(data.len() - used).min(size)
+                    };
                     self.state = State::Body {
                         flags,
                         size,
-                        body: Vec::with_capacity(first.min(size)),
+                        body: body_buffer(first)?,
+                        filled: 0,
                     };
                 }
-                State::Body { flags, size, body } => {
-                    let take = (*size - body.len()).min(data.len() - used);
-                    if body.capacity() - body.len() < take {
+                State::Body {
+                    size, body, filled, ..
+                } => {
+                    let take = (*size - *filled).min(data.len() - used);
+                    if body.size() - *filled < take {
                         // Grow with what has arrived, never beyond the size.
-                        let want = (body.len() + take).max(body.capacity() * 2).min(*size);
-                        body.reserve_exact(want - body.len());
+                        let want = (*filled + take).max(body.size() * 2).min(*size);
+                        grow(body, *filled, want)?;
                     }
-                    body.extend_from_slice(&data[used..used + take]);
+                    body.fill(*filled, &data[used..used + take]);
+                    *filled += take;
                     used += take;
-                    if body.len() < *size {
-                        return Ok((used, None));
+                    if let Some(frame) = self.finish_body() {
+                        return Ok((used, Some(frame)));
                     }
-                    let flags = *flags;
-                    let body = std::mem::take(body);
-                    self.state = State::Flags;
-                    let mut frame = if body.len() <= INLINE_CAPACITY {
-                        Msg::from_slice(&body).expect("inline")
-                    } else {
-                        Msg::from_vec(body)
-                    };
-                    apply_flags(&mut frame, flags);
-                    return Ok((used, Some(frame)));
+                    return Ok((used, None));
                 }
             }
         }
     }
+
+    /// The frame, if the body being read is whole (the decoder then waits
+    /// for the next frame).
+    fn finish_body(&mut self) -> Option<Msg> {
+        let State::Body {
+            flags,
+            size,
+            filled,
+            ..
+        } = self.state
+        else {
+            return None;
+        };
+        if filled < size {
+            return None;
+        }
+        let State::Body { body, .. } = std::mem::replace(&mut self.state, State::Flags) else {
+            unreachable!("checked above");
+        };
+        debug_assert_eq!(body.size(), size, "a whole body fills its buffer");
+        let mut frame = if size <= INLINE_CAPACITY {
+            Msg::from_slice(body.filled(size)).expect("inline")
+        } else {
+            body
+        };
+        apply_flags(&mut frame, flags);
+        Some(frame)
+    }
+}
+
+/// A read buffer of `size` bytes for a body (a failed allocation closes
+/// the connection, as an oversized frame does).
+fn body_buffer(size: usize) -> Result<Msg, DecodeError> {
+    Msg::read_buffer(size).map_err(|_| DecodeError::TooLarge)
+}
+
+/// Makes `body`, whose first `filled` bytes are written, at least `want`
+/// bytes long, keeping those bytes.
+fn grow(body: &mut Msg, filled: usize, want: usize) -> Result<(), DecodeError> {
+    if body.size() < want {
+        let mut bigger = body_buffer(want)?;
+        bigger.fill(0, body.filled(filled));
+        *body = bigger;
+    }
+    Ok(())
 }
 
 fn make_frame(wire_flags: u8, body: &[u8]) -> Msg {
@@ -221,34 +273,38 @@ fn apply_flags(frame: &mut Msg, wire_flags: u8) {
 
 impl Decoder {
     /// When in the middle of a body with at least `min` bytes still to come,
-    /// reserves room after the body's bytes for up to `max` more (or as many
+    /// makes room after the body's bytes for up to `max` more (or as many
     /// as it already holds, or `min`, whichever is most; never beyond the
-    /// frame's size) and returns the body and that room's length, so the
-    /// caller can read the peer's bytes straight into the body's spare
-    /// capacity (then [`Decoder::commit_body`]). A declared size is thus
-    /// never allocated far ahead of the bytes that arrive.
-    pub fn body_space(&mut self, min: usize, max: usize) -> Option<(&mut Vec<u8>, usize)> {
-        let State::Body { size, body, .. } = &mut self.state else {
+    /// frame's size) and returns the body's buffer, where its unwritten
+    /// part starts, and that room's length, so that the caller can read the
+    /// peer's bytes straight into the buffer (then
+    /// [`Decoder::commit_body`]). A declared size above [`BODY_UPFRONT`] is
+    /// thus never allocated far ahead of the bytes that arrive.
+    pub fn body_space(&mut self, min: usize, max: usize) -> Option<(&mut Msg, usize, usize)> {
+        let State::Body {
+            size, body, filled, ..
+        } = &mut self.state
+        else {
             return None;
         };
-        let remaining = *size - body.len();
+        let remaining = *size - *filled;
         if remaining < min {
             return None;
         }
-        let chunk = remaining.min(max.max(body.len()).max(min));
-        body.reserve_exact(chunk);
-        Some((body, chunk))
+        let chunk = remaining.min(max.max(*filled).max(min));
+        grow(body, *filled, *filled + chunk).ok()?;
+        Some((body, *filled, chunk))
     }
 
-    /// After [`Decoder::body_space`] and the body's growth by what was read:
-    /// the frame if its body is now complete. (A body grown past its
-    /// frame's size, a caller's bug, is cut back to it.)
-    pub fn commit_body(&mut self) -> Option<Msg> {
-        if let State::Body { size, body, .. } = &mut self.state {
-            debug_assert!(body.len() <= *size, "body grown past its frame");
-            body.truncate(*size);
+    /// After [`Decoder::body_space`] and a write of `n` bytes (at most the
+    /// room it gave) into the buffer where it said: the frame if its body is
+    /// now complete.
+    pub fn commit_body(&mut self, n: usize) -> Option<Msg> {
+        if let State::Body { body, filled, .. } = &mut self.state {
+            assert!(*filled + n <= body.size(), "body grown past its buffer");
+            *filled += n;
         }
-        self.decode(&[]).ok().and_then(|(_, frame)| frame)
+        self.finish_body()
     }
 }
 
@@ -352,7 +408,7 @@ mod tests {
         let (n, f) = d.decode(&wire).unwrap();
         assert_eq!((n, f.is_none()), (wire.len(), true));
         match &d.state {
-            State::Body { body, .. } => assert!(body.capacity() < 1 << 20),
+            State::Body { body, .. } => assert!(body.size() < 1 << 20),
             _ => panic!("expected body state"),
         }
     }
@@ -382,11 +438,11 @@ mod tests {
         assert!(d.decode(&wire).unwrap().1.is_none());
         let mut total = 0;
         let frame = loop {
-            let (body, room) = d.body_space(1024, 65536).expect("in a body");
+            let (body, at, room) = d.body_space(1024, 65536).expect("in a body");
             let n = room.min(70_000);
-            body.resize(body.len() + n, 5);
+            body.fill(at, &vec![5; n]);
             total += n;
-            if let Some(f) = d.commit_body() {
+            if let Some(f) = d.commit_body(n) {
                 break f;
             }
         };
@@ -412,7 +468,7 @@ mod tests {
         encode_frame(&mut wire, &Msg::from_vec(vec![7u8; 100]));
         encode_frame(&mut wire, &Msg::from_slice(b"tiny").unwrap());
         let mut buf = Msg::read_buffer(wire.len() + 10).unwrap();
-        buf.data_mut_filled_for_test(&wire);
+        buf.fill(0, &wire);
         let mut d = Decoder::new(-1);
         let (n, a) = d.decode_shared(&buf, 0, wire.len()).unwrap();
         let a = a.unwrap();
