@@ -343,6 +343,22 @@ impl Msg {
         }
     }
 
+    /// Makes this an empty message, as [`Msg::new`] does, releasing what
+    /// it held. An inline message with nothing attached only has its
+    /// header reset: its stale inline bytes are beyond its length (a
+    /// message just sent, whose bytes were copied into a queue, is left so
+    /// with a few stores rather than a whole new message).
+    #[inline]
+    pub fn clear(&mut self) {
+        if self.kind == Kind::Inline && self.metadata.is_none() && self.group.is_none() {
+            self.flags = 0;
+            self.inline_len = 0;
+            self.routing_id = 0;
+        } else {
+            *self = Msg::new();
+        }
+    }
+
     /// The end-of-pipe delimiter.
     pub const fn delimiter() -> Msg {
         Msg::with_kind(Kind::Delimiter)
@@ -489,6 +505,20 @@ impl Msg {
     /// neither frees nor allocates.
     pub(crate) fn assign_small(&mut self, small: &crate::ypipe::Small<'_>) {
         let len = small.body.len();
+        if len <= INLINE_CAPACITY && self.kind == Kind::Inline && self.group.is_none() {
+            // Inline into inline: the bytes are rewritten where they are,
+            // and a connection's metadata already held is kept, not
+            // released and taken again.
+            // SAFETY: the inline area is the active field; `padded` bytes
+            // (at most INLINE_AREA for an inline length) are readable from
+            // the body's start (`Small`).
+            unsafe {
+                crate::ypipe::copy_region(small.body.as_ptr(), self.body.inline.as_mut_ptr(), small.padded)
+            };
+            self.inline_len = len as u8;
+            self.set_small_header(small);
+            return;
+        }
         if len > INLINE_CAPACITY && self.kind == Kind::Shared && self.group.is_none() {
             // SAFETY: the shared field is active and holds a live reference.
             let (content, data) = unsafe { (self.body.shared.content, self.body.shared.data) };
@@ -503,16 +533,24 @@ impl Msg {
                 // SAFETY: the content's body holds `c.size` bytes.
                 unsafe { ptr::copy_nonoverlapping(small.body.as_ptr(), c.data, len) };
                 self.body.shared.len = len;
-                self.flags = small.flags;
-                self.routing_id = small.routing_id;
-                match (&self.metadata, small.metadata) {
-                    (Some(a), Some(b)) if Arc::ptr_eq(a, b) => {}
-                    _ => self.metadata = small.metadata.cloned(),
-                }
+                self.set_small_header(small);
                 return;
             }
         }
         *self = Msg::from_small(small);
+    }
+
+    /// For [`Msg::assign_small`] refilling in place: the frame's flags,
+    /// routing id and metadata.
+    #[inline]
+    fn set_small_header(&mut self, small: &crate::ypipe::Small<'_>) {
+        self.flags = small.flags;
+        self.routing_id = small.routing_id;
+        match (&self.metadata, small.metadata) {
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => {}
+            (None, None) => {}
+            _ => self.metadata = small.metadata.cloned(),
+        }
     }
 
     /// A buffer of `size` bytes to read a stream into, always shared (never

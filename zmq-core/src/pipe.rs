@@ -285,6 +285,7 @@ impl Pipe {
 
     /// Whether a message can be written now (libzmq: `check_write`). When the
     /// pipe is full, the end falls asleep until an `ActivateWrite`.
+    #[inline]
     pub fn check_write(&mut self) -> bool {
         if !self.out_active || self.out_closed || self.peer_gone {
             return false;
@@ -293,6 +294,13 @@ impl Pipe {
         if hwm == 0 || self.msgs_written - self.peer_msgs_read < hwm {
             return true;
         }
+        self.check_write_full(hwm)
+    }
+
+    /// `check_write` at the HWM as last known: looks at the reader's
+    /// progress, and falls asleep if there is still no room.
+    #[inline(never)]
+    fn check_write_full(&mut self, hwm: u64) -> bool {
         let q = &self.shared.queues[self.side];
         self.peer_msgs_read = q.msgs_read.load(Ordering::Acquire);
         if q.reader_gone.load(Ordering::Acquire) {
@@ -379,7 +387,7 @@ impl Pipe {
         let q = &self.shared.queues[self.side];
         // SAFETY: this end is the queue's only writer.
         unsafe { q.items.push_msg_bytes(msg, len, self.write_metadata.as_ref()) };
-        *msg = Msg::new();
+        msg.clear();
         true
     }
 
@@ -443,7 +451,21 @@ impl Pipe {
 
     /// Publishes the complete messages written so far; wakes the reader if it
     /// was asleep. Returns whether the reader was woken.
+    #[inline]
     pub fn flush(&mut self) -> bool {
+        let q = &self.shared.queues[self.side];
+        if self.unpublished && self.newest.is_none() && !q.reader_gone.load(Ordering::Acquire) {
+            self.unpublished = false;
+            // SAFETY: this end is the queue's only writer.
+            unsafe { q.items.publish() };
+            return self.wake_reader();
+        }
+        self.flush_other()
+    }
+
+    /// `flush` for all but frames to publish to a live reader.
+    #[inline(never)]
+    fn flush_other(&mut self) -> bool {
         if !self.unpublished && self.newest.is_none() {
             return false;
         }
@@ -466,6 +488,7 @@ impl Pipe {
     }
 
     /// After publishing: wakes the reader if it fell asleep.
+    #[inline]
     fn wake_reader(&self) -> bool {
         let wake = take_flag(&self.shared.queues[self.side].reader_asleep);
         if wake {

@@ -650,11 +650,20 @@ impl Socket {
     }
 
     /// `send` once the frame's flags are set: tries, then waits for room.
+    #[inline]
     fn send_frame(&mut self, msg: &mut Msg, flags_: i32) -> Result<()> {
         match self.pattern.send(&mut self.pipes, msg) {
-            Err(Error::Again) => {}
-            other => return other,
+            Err(Error::Again) => self.send_wait(msg, flags_),
+            other => other,
         }
+    }
+
+    /// `send_frame` when there was no room at first: waits for it, as the
+    /// flags and `ZMQ_SNDTIMEO` allow. Out of line, so that the sending
+    /// path stays short.
+    #[cold]
+    #[inline(never)]
+    fn send_wait(&mut self, msg: &mut Msg, flags_: i32) -> Result<()> {
         let dontwait = flags_ & send_flags::DONTWAIT != 0;
         if dontwait || self.options.sndtimeo == 0 {
             return Err(Error::Again);

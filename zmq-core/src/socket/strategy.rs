@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::msg::Msg;
+use crate::pipe::Pipe;
 use crate::socket::Pipes;
 
 /// The pipes taking turns, and whose turn it is. Pipes that went asleep (or
@@ -163,29 +164,23 @@ impl Lb {
             return Ok(None);
         }
         while let Some(key) = self.rotation.current() {
-            if self.more || pipes[key].check_write() {
+            let pipe = &mut pipes[key];
+            if self.more || pipe.check_write() {
                 let more = msg.more();
                 // A small single frame goes as bytes from where it lies;
                 // others are moved in.
-                let written = pipes[key].write_small(msg)
-                    || match pipes[key].write(std::mem::take(msg)) {
-                        Ok(()) => true,
-                        Err(back) => {
-                            *msg = back;
-                            false
-                        }
-                    };
+                let written = pipe.write_small(msg) || write_moved(pipe, msg);
                 if written {
                     self.more = more;
                     if !more {
-                        pipes[key].flush();
+                        pipe.flush();
                         self.rotation.advance();
                     }
                     return Ok(Some(key));
                 }
                 if self.more {
                     // The pipe died mid-message: drop the rest.
-                    pipes[key].rollback();
+                    pipe.rollback();
                     self.more = false;
                 }
             }
@@ -200,6 +195,19 @@ impl Lb {
 
     pub fn has_out(&mut self, pipes: &mut Pipes) -> bool {
         self.more || self.rotation.any_ready(|key| pipes[key].check_write())
+    }
+}
+
+/// Moves `msg` into `pipe` ([`Pipe::write`]); on failure it stays in `msg`.
+/// Out of line: small single frames take [`Pipe::write_small`] instead.
+#[inline(never)]
+fn write_moved(pipe: &mut Pipe, msg: &mut Msg) -> bool {
+    match pipe.write(std::mem::take(msg)) {
+        Ok(()) => true,
+        Err(back) => {
+            *msg = back;
+            false
+        }
     }
 }
 
