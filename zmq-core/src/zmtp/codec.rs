@@ -451,6 +451,50 @@ mod tests {
         assert!(d.body_space(1, 1).is_none());
     }
 
+    /// A body above BODY_UPFRONT is grown as it arrives, through both the
+    /// decoder's input and direct reads, keeping every byte in order.
+    #[test]
+    fn large_bodies_grow_as_they_arrive() {
+        let size = BODY_UPFRONT + 100_001;
+        let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let mut wire = Vec::new();
+        encode_header(&mut wire, size, true, false);
+        wire.extend_from_slice(&body);
+        // Through decode, in pieces.
+        let mut d = Decoder::new(-1);
+        let mut at = 0;
+        let frame = loop {
+            let end = (at + 70_000).min(wire.len());
+            let (n, f) = d.decode(&wire[at..end]).unwrap();
+            at += n;
+            if let Some(f) = f {
+                break f;
+            }
+            if let State::Body { body, filled, .. } = &d.state {
+                assert!(body.size() <= (*filled * 2).max(BODY_CHUNK).max(BODY_UPFRONT));
+            }
+        };
+        assert_eq!(at, wire.len());
+        assert!(frame.more());
+        assert_eq!(frame.data(), &body[..]);
+        // Through body_space, after a first piece from the input.
+        let mut d = Decoder::new(-1);
+        let (n, f) = d.decode(&wire[..5000]).unwrap();
+        assert!(f.is_none());
+        let mut at = n;
+        let frame = loop {
+            let (buf, offset, room) = d.body_space(1024, 1 << 20).expect("in a body");
+            let take = room.min(300_000);
+            buf.fill(offset, &wire[at..at + take]);
+            at += take;
+            if let Some(f) = d.commit_body(take) {
+                break f;
+            }
+        };
+        assert_eq!(at, wire.len());
+        assert_eq!(frame.data(), &body[..]);
+    }
+
     #[test]
     fn commands_are_marked() {
         let mut wire = Vec::new();
