@@ -564,6 +564,53 @@ impl Msg {
         Ok(Msg::shared(content, data, size))
     }
 
+    /// Makes a read buffer ([`Msg::read_buffer`]) that no other message
+    /// shares `size` bytes long (at least its size now), keeping its first
+    /// `keep` bytes. A buffer in a block of its own from the allocator is
+    /// grown by `realloc`, which glibc does for large blocks by moving pages,
+    /// not bytes; a pooled one is copied into a new buffer.
+    pub fn grow_read_buffer(&mut self, size: usize, keep: usize) -> Result<()> {
+        assert!(self.kind == Kind::Shared && self.is_unique(), "an unshared read buffer");
+        assert!(size >= self.size() && keep <= self.size());
+        // SAFETY: the shared field is active and holds the only reference.
+        let (content, data) = unsafe { (self.body.shared.content, self.body.shared.data) };
+        // SAFETY: as above; the reference ends before the block may move.
+        let layout = match unsafe { content.as_ref() } {
+            Content {
+                release: Release::Inline(layout),
+                data: start,
+                ..
+            } if *start == data => Some(*layout),
+            _ => None,
+        };
+        if let Some(layout) = layout {
+            let body = Layout::array::<u8>(size).map_err(|_| Error::NoMemory)?;
+            let (grown, offset) = Layout::new::<Content>()
+                .extend(body)
+                .map_err(|_| Error::NoMemory)?;
+            // SAFETY: the block was allocated with `layout` (Release::Inline)
+            // and is ours alone; the new size is non-zero and, with the same
+            // alignment, a valid layout (checked by extend).
+            let raw = unsafe { alloc::realloc(content.as_ptr().cast(), layout, grown.size()) };
+            let content = NonNull::new(raw.cast::<Content>()).ok_or(Error::NoMemory)?;
+            // SAFETY: the header moved with the block and is ours; the body
+            // starts at the same offset, now `size` bytes long.
+            unsafe {
+                let data = raw.add(offset);
+                let c = &mut *content.as_ptr();
+                c.data = data;
+                c.size = size;
+                c.release = Release::Inline(grown);
+                self.body.shared = SharedBody { content, data, len: size };
+            }
+            return Ok(());
+        }
+        let mut bigger = Msg::read_buffer(size)?;
+        bigger.fill(0, self.filled(keep));
+        *self = bigger;
+        Ok(())
+    }
+
     /// Whether no other message shares this body (always true for inline
     /// and constant bodies, which are never shared by reference).
     pub fn is_unique(&self) -> bool {

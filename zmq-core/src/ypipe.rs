@@ -762,7 +762,7 @@ mod tests {
         }
         let mut msg = Msg::new();
         // SAFETY: single-threaded test.
-        let mut next = |msg: &mut Msg| unsafe { q.pop_small(0, |s| msg.assign_small(&s)).unwrap() };
+        let next = |msg: &mut Msg| unsafe { q.pop_small(0, |s| msg.assign_small(&s)).unwrap() };
         next(&mut msg);
         assert_eq!(msg.data(), &frames[0][..]);
         let body = msg.data().as_ptr();

@@ -6,7 +6,8 @@
 //!
 //! The decoder never trusts a declared size: it is checked against the
 //! maximum message size, and a body buffer above 4 MiB grows only as bytes
-//! arrive, so a 9-byte header claiming an exabyte costs nothing.
+//! arrive, so a 9-byte header claiming an exabyte costs 4 MiB of address
+//! space, untouched.
 
 use crate::msg::{flags, Msg, INLINE_CAPACITY};
 
@@ -14,8 +15,6 @@ const FLAG_MORE: u8 = 0x01;
 const FLAG_LONG: u8 = 0x02;
 const FLAG_COMMAND: u8 = 0x04;
 
-/// Bodies are grown in steps of at least this much as their bytes arrive.
-const BODY_CHUNK: usize = 64 * 1024;
 /// A body of up to this many bytes is allocated whole when its header
 /// arrives (as libzmq does for every size): one allocation, no regrowth
 /// copies. A larger declared size is only believed as its bytes arrive, so a
@@ -179,7 +178,7 @@ impl Decoder {
                     let first = if size <= BODY_UPFRONT {
                         size
                     } else {
-                        BODY_CHUNK.max(data.len() - used).min(size)
+                        BODY_UPFRONT.max(data.len() - used).min(size)
                     };
                     self.state = State::Body {
                         flags,
@@ -248,9 +247,8 @@ fn body_buffer(size: usize) -> Result<Msg, DecodeError> {
 /// bytes long, keeping those bytes.
 fn grow(body: &mut Msg, filled: usize, want: usize) -> Result<(), DecodeError> {
     if body.size() < want {
-        let mut bigger = body_buffer(want)?;
-        bigger.fill(0, body.filled(filled));
-        *body = bigger;
+        body.grow_read_buffer(want, filled)
+            .map_err(|_| DecodeError::TooLarge)?;
     }
     Ok(())
 }
@@ -280,7 +278,11 @@ impl Decoder {
     /// peer's bytes straight into the buffer (then
     /// [`Decoder::commit_body`]). A declared size above [`BODY_UPFRONT`] is
     /// thus never allocated far ahead of the bytes that arrive.
-    pub fn body_space(&mut self, min: usize, max: usize) -> Option<(&mut Msg, usize, usize)> {
+    ///
+    /// A buffer that must grow at least doubles (never past the frame's
+    /// size), so a body read a little at a time is copied into a larger
+    /// buffer only a logarithmic number of times.
+    pub(crate) fn body_space(&mut self, min: usize, max: usize) -> Option<(&mut Msg, usize, usize)> {
         let State::Body {
             size, body, filled, ..
         } = &mut self.state
@@ -292,14 +294,18 @@ impl Decoder {
             return None;
         }
         let chunk = remaining.min(max.max(*filled).max(min));
-        grow(body, *filled, *filled + chunk).ok()?;
-        Some((body, *filled, chunk))
+        if body.size() - *filled < min {
+            let want = (*filled + chunk).max(body.size() * 2).min(*size);
+            grow(body, *filled, want).ok()?;
+        }
+        let room = (body.size() - *filled).min(chunk);
+        Some((body, *filled, room))
     }
 
     /// After [`Decoder::body_space`] and a write of `n` bytes (at most the
     /// room it gave) into the buffer where it said: the frame if its body is
     /// now complete.
-    pub fn commit_body(&mut self, n: usize) -> Option<Msg> {
+    pub(crate) fn commit_body(&mut self, n: usize) -> Option<Msg> {
         if let State::Body { body, filled, .. } = &mut self.state {
             assert!(*filled + n <= body.size(), "body grown past its buffer");
             *filled += n;
@@ -400,7 +406,7 @@ mod tests {
     }
 
     #[test]
-    fn huge_declared_size_allocates_nothing_up_front() {
+    fn huge_declared_size_allocates_little_up_front() {
         let mut wire = vec![FLAG_LONG];
         wire.extend_from_slice(&(1u64 << 60).to_be_bytes());
         wire.extend_from_slice(b"abc");
@@ -408,7 +414,7 @@ mod tests {
         let (n, f) = d.decode(&wire).unwrap();
         assert_eq!((n, f.is_none()), (wire.len(), true));
         match &d.state {
-            State::Body { body, .. } => assert!(body.size() < 1 << 20),
+            State::Body { body, .. } => assert!(body.size() <= BODY_UPFRONT),
             _ => panic!("expected body state"),
         }
     }
@@ -471,7 +477,7 @@ mod tests {
                 break f;
             }
             if let State::Body { body, filled, .. } = &d.state {
-                assert!(body.size() <= (*filled * 2).max(BODY_CHUNK).max(BODY_UPFRONT));
+                assert!(body.size() <= (*filled * 2).max(BODY_UPFRONT));
             }
         };
         assert_eq!(at, wire.len());
@@ -493,6 +499,34 @@ mod tests {
         };
         assert_eq!(at, wire.len());
         assert_eq!(frame.data(), &body[..]);
+    }
+
+    /// A large body read a little at a time is moved to a larger buffer a
+    /// few times, not once a read.
+    #[test]
+    fn large_bodies_are_not_copied_per_read() {
+        let size = BODY_UPFRONT * 6;
+        let mut wire = Vec::new();
+        encode_header(&mut wire, size, false, false);
+        let mut d = Decoder::new(-1);
+        assert!(d.decode(&wire).unwrap().1.is_none());
+        let (mut moves, mut last, mut total) = (0, std::ptr::null_mut(), 0);
+        let piece = vec![7u8; 256 * 1024];
+        let frame = loop {
+            let (buf, offset, room) = d.body_space(1024, 1 << 22).expect("in a body");
+            if buf.data_ptr() != last {
+                moves += 1;
+                last = buf.data_ptr();
+            }
+            let n = room.min(piece.len());
+            buf.fill(offset, &piece[..n]);
+            total += n;
+            if let Some(f) = d.commit_body(n) {
+                break f;
+            }
+        };
+        assert_eq!((total, frame.size()), (size, size));
+        assert!(moves <= 6, "{moves} buffers for 96 reads");
     }
 
     #[test]

@@ -542,7 +542,7 @@ mod tests {
     #[test]
     fn wrong_server_key_fails_at_hello() {
         let (cp, cs) = crate::curve::keypair().unwrap();
-        let (sp, ss) = crate::curve::keypair().unwrap();
+        let (_sp, ss) = crate::curve::keypair().unwrap();
         let (other, _) = crate::curve::keypair().unwrap();
         let mut wire = Vec::new();
         let _client = Client::start(cp, cs, other, &mut wire);
