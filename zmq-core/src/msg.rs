@@ -476,13 +476,7 @@ impl Msg {
         let len = small.body.len();
         let mut msg = if len <= INLINE_CAPACITY {
             let mut msg = Msg::new();
-            msg.inline_len = len as u8;
-            // SAFETY: the inline area is the active field of a new message;
-            // `padded` bytes are readable from the body's start (`Small`),
-            // at most INLINE_AREA for an inline length.
-            unsafe {
-                crate::ypipe::copy_region(small.body.as_ptr(), msg.body.inline.as_mut_ptr(), small.padded)
-            };
+            msg.fill_inline(small);
             msg
         } else {
             match Msg::from_slice(small.body) {
@@ -492,10 +486,23 @@ impl Msg {
                 Err(_) => alloc::handle_alloc_error(Layout::array::<u8>(len).unwrap_or(Layout::new::<u8>())),
             }
         };
-        msg.flags = small.flags;
-        msg.routing_id = small.routing_id;
-        msg.metadata = small.metadata.cloned();
+        msg.set_small_header(small);
         msg
+    }
+
+    /// Copies the body of `small` (at most [`INLINE_CAPACITY`] bytes, its
+    /// padded cells whole) into this inline message's area.
+    #[inline]
+    fn fill_inline(&mut self, small: &crate::ypipe::Small<'_>) {
+        let len = small.body.len();
+        assert!(self.kind == Kind::Inline && len <= INLINE_CAPACITY);
+        // SAFETY: the inline area is the active field (checked); `padded`
+        // bytes, at most INLINE_AREA for an inline length, are readable
+        // from the body's start (`Small`).
+        unsafe {
+            crate::ypipe::copy_region(small.body.as_ptr(), self.body.inline.as_mut_ptr(), small.padded)
+        };
+        self.inline_len = len as u8;
     }
 
     /// Makes this message the small frame `small` that crossed a pipe as
@@ -509,13 +516,7 @@ impl Msg {
             // Inline into inline: the bytes are rewritten where they are,
             // and a connection's metadata already held is kept, not
             // released and taken again.
-            // SAFETY: the inline area is the active field; `padded` bytes
-            // (at most INLINE_AREA for an inline length) are readable from
-            // the body's start (`Small`).
-            unsafe {
-                crate::ypipe::copy_region(small.body.as_ptr(), self.body.inline.as_mut_ptr(), small.padded)
-            };
-            self.inline_len = len as u8;
+            self.fill_inline(small);
             self.set_small_header(small);
             return;
         }
@@ -540,8 +541,8 @@ impl Msg {
         *self = Msg::from_small(small);
     }
 
-    /// For [`Msg::assign_small`] refilling in place: the frame's flags,
-    /// routing id and metadata.
+    /// The flags, routing id and metadata of the small frame `small` (the
+    /// metadata kept if it is the one already held).
     #[inline]
     fn set_small_header(&mut self, small: &crate::ypipe::Small<'_>) {
         self.flags = small.flags;

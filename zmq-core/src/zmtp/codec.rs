@@ -192,9 +192,7 @@ impl Decoder {
                 } => {
                     let take = (*size - *filled).min(data.len() - used);
                     if body.size() - *filled < take {
-                        // Grow with what has arrived, never beyond the size.
-                        let want = (*filled + take).max(body.size() * 2).min(*size);
-                        grow(body, *filled, want)?;
+                        grow(body, *filled, *filled + take, *size)?;
                     }
                     body.fill(*filled, &data[used..used + take]);
                     *filled += take;
@@ -243,10 +241,13 @@ fn body_buffer(size: usize) -> Result<Msg, DecodeError> {
     Msg::read_buffer(size).map_err(|_| DecodeError::TooLarge)
 }
 
-/// Makes `body`, whose first `filled` bytes are written, at least `want`
-/// bytes long, keeping those bytes.
-fn grow(body: &mut Msg, filled: usize, want: usize) -> Result<(), DecodeError> {
-    if body.size() < want {
+/// Makes `body`, whose first `filled` bytes are written, at least `need`
+/// bytes long, keeping those bytes: it at least doubles, never past the
+/// frame's `size`, so a body that arrives a little at a time moves to a
+/// larger buffer only a logarithmic number of times.
+fn grow(body: &mut Msg, filled: usize, need: usize, size: usize) -> Result<(), DecodeError> {
+    if body.size() < need {
+        let want = need.max(body.size() * 2).min(size);
         body.grow_read_buffer(want, filled)
             .map_err(|_| DecodeError::TooLarge)?;
     }
@@ -278,10 +279,7 @@ impl Decoder {
     /// peer's bytes straight into the buffer (then
     /// [`Decoder::commit_body`]). A declared size above [`BODY_UPFRONT`] is
     /// thus never allocated far ahead of the bytes that arrive.
-    ///
-    /// A buffer that must grow at least doubles (never past the frame's
-    /// size), so a body read a little at a time is copied into a larger
-    /// buffer only a logarithmic number of times.
+    /// A buffer that must grow does so as [`grow`] says.
     pub(crate) fn body_space(&mut self, min: usize, max: usize) -> Option<(&mut Msg, usize, usize)> {
         let State::Body {
             size, body, filled, ..
@@ -295,8 +293,7 @@ impl Decoder {
         }
         let chunk = remaining.min(max.max(*filled).max(min));
         if body.size() - *filled < min {
-            let want = (*filled + chunk).max(body.size() * 2).min(*size);
-            grow(body, *filled, want).ok()?;
+            grow(body, *filled, *filled + chunk, *size).ok()?;
         }
         let room = (body.size() - *filled).min(chunk);
         Some((body, *filled, room))
