@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [SELECTOR...]
 #
-# A SELECTOR is a group (thr lat pubsub proxy cg) or a glob on cell names
+# A SELECTOR is a group (thr lat pubsub proxy mem cg) or a glob on cell names
 # (e.g. 'thr-tcp-*' '*-1MiB' lat-ipc-1B); none runs every cell.
 #   BENCH_CELLS="thr lat"  selectors, when no arguments are given
 #   BENCH_PAIRS=N          libzmq/ours pairs per cell (default 9; 2 when quick)
@@ -15,7 +15,7 @@
 #                          BENCH_CG_TIMEOUT, default 300)
 #   BENCH_OUT=FILE         the Markdown report (default bench/results.md)
 #
-# The programs (thr.c lat.c pubsub.c proxy.c version.c, sharing bench.h) are
+# The programs (thr.c lat.c pubsub.c proxy.c mem.c version.c, sharing bench.h) are
 # built once against Debian's /usr/include/zmq.h and -lzmq into bench/bin/.
 # Each cell runs its trial on libzmq (no LD_LIBRARY_PATH) and on ours
 # (LD_LIBRARY_PATH=BENCH_OURS_LIB) alternately, A/B/A/B, and reports the
@@ -60,7 +60,7 @@ T0=$(date +%s)
 
 # ---- build ------------------------------------------------------------------
 mkdir -p "$BIN"
-for prog in thr lat pubsub proxy version; do
+for prog in thr lat pubsub proxy mem version; do
     gcc -std=gnu11 -O2 -Wall -Wextra -Werror -pthread "$HERE/$prog.c" \
         -o "$BIN/$prog.tmp.$$" -lzmq && mv -f "$BIN/$prog.tmp.$$" "$BIN/$prog" || {
         echo "bench: building $prog failed" >&2
@@ -229,6 +229,14 @@ trial_proxy() {
     check_vals 1
 }
 
+# trial_mem N: VALS = RSS added per idle socket and per idle connection (KiB).
+trial_mem() {
+    spawn mem "$BIN/mem" "$1"
+    reap || return 1
+    VALS="$(result mem per_socket_kib) $(result mem per_conn_kib)"
+    check_vals 2
+}
+
 # trial_cg SIZE COUNT: the tcp thr trial with both processes under callgrind;
 # VALS = instructions (Ir) per message: both processes, sender, receiver.
 trial_cg() {
@@ -283,6 +291,7 @@ done
 cell pubsub-1sub-64B pubsub1 "$PAIRS" "$TIMEOUT" "trial_pubsub 1 64 $(n 1000000)"
 cell pubsub-4sub-64B pubsub "$PAIRS" "$TIMEOUT" "trial_pubsub 4 64 $(n 500000)"
 cell proxy-4req-2rep-64B proxy "$PAIRS" "$TIMEOUT" "trial_proxy 4 2 64 $(n 10000)"
+cell mem-1000dealers mem "$PAIRS" "$TIMEOUT" "trial_mem $(n 1000)"
 cell cg-tcp-64B cg "$CG_PAIRS" "$CG_TIMEOUT" "trial_cg 64 $(n 100000)"
 cell cg-tcp-64B-1msg cg1 "$CG_PAIRS" "$CG_TIMEOUT" "trial_cg 64 1"
 
@@ -325,6 +334,7 @@ kind_info() {
         pubsub1) UNIT="msg/s received" STYLES="rate" SHAPE="@1" ;;
         pubsub) UNIT="msg/s per subscriber: avg (min)" STYLES="rate rate" SHAPE="@1 (@2)" ;;
         proxy) UNIT="round trips/s, all clients" STYLES="rate" SHAPE="@1" ;;
+        mem) UNIT="KiB RSS per idle socket / per connection" STYLES="num num" SHAPE="@1 / @2" ;;
         cg) UNIT="Ir/msg: send+recv (send / recv)" STYLES="int int int" SHAPE="@1 (@2 / @3)" ;;
         cg1) UNIT="Ir per 1-msg run: send+recv (send / recv)" STYLES="rate rate rate" SHAPE="@1 (@2 / @3)" ;;
     esac
@@ -447,7 +457,7 @@ lib_note=""
     echo
     echo "Ratio = ours median / libzmq median, metric by metric. For rates (msg/s," \
          "round trips/s) a ratio above 1 means ours is faster; for latency (µs) and" \
-         "instruction counts (Ir) a ratio below 1 means ours is faster (or cheaper)." \
+         "instruction counts (Ir) and memory (KiB) a ratio below 1 means ours is faster (or smaller)." \
          "Medians are over the pairs; the machine is shared and noisy, so trust the" \
          "ratio of alternating runs more than the absolute numbers." \
          "FAIL: that library failed the cell (see below). M = 10^6, k = 10^3, MB = 10^6 bytes."
