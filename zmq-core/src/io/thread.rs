@@ -95,6 +95,9 @@ const READ_CHUNK: usize = 64 * 1024;
 const SLICE_MIN: usize = 8 * 1024;
 /// Output is written once this much is batched (or the pipe runs dry).
 const WRITE_BATCH: usize = 64 * 1024;
+/// Timer generations: the bits above this number a session (see
+/// `Reactor::first_timer_gen`), the bits below count its timer states.
+const SESSION_GEN_SHIFT: u32 = 32;
 /// A body with at least this much still to come is read from the stream
 /// straight into the message's buffer, not through the read buffer.
 const DIRECT_READ: usize = 8 * 1024;
@@ -723,10 +726,11 @@ impl Reactor {
         }
     }
 
-    /// The first timer generation of a new session.
+    /// The first timer generation of a new session: each session's
+    /// generations share their bits above `SESSION_GEN_SHIFT`.
     fn first_timer_gen(&mut self) -> u64 {
         self.sessions_made += 1;
-        self.sessions_made << 32
+        self.sessions_made << SESSION_GEN_SHIFT
     }
 
     fn add_timer(&mut self, token: usize, gen: u64, after: Duration, kind: TimerKind) {
@@ -745,9 +749,14 @@ impl Reactor {
             let Some(Object::Session(s)) = self.objects.get_mut(token) else {
                 continue;
             };
-            // A linger deadline is absolute; other timers die with the state
+            // A timer dies with the session it was set for (a later session
+            // may have taken its slot: the generations of each session are
+            // a range of their own, see `first_timer_gen`). A linger
+            // deadline is absolute; other timers also die with the state
             // they were set for.
-            if s.timer_gen != gen && !matches!(kind, TimerKind::Linger) {
+            if s.timer_gen >> SESSION_GEN_SHIFT != gen >> SESSION_GEN_SHIFT
+                || (s.timer_gen != gen && !matches!(kind, TimerKind::Linger))
+            {
                 continue;
             }
             match kind {
