@@ -53,6 +53,7 @@ int main (void)
     CHECK (push);
     CHECK_OK (zmq_connect (push, ep));
     test_set_int (pull, ZMQ_RCVTIMEO, 5000);
+    test_set_int (push, ZMQ_SNDTIMEO, 5000);
     SEND_STR (push, "first", 0);
     RECV_STR (pull, "first", 0);
 
@@ -68,7 +69,6 @@ int main (void)
     for (int i = 0; i < 10; i++) {
         char s[32];
         snprintf (s, sizeof s, "after%d", i);
-        test_set_int (push, ZMQ_SNDTIMEO, 2000);
         SEND_STR (push, s, 0);
         RECV_STR (pull, s, 0);
     }
