@@ -1555,7 +1555,10 @@ impl Reactor {
             return self.remove_session(token);
         }
         if linger > 0 {
-            s.timer_gen += 1;
+            // The session's current generation: a linger deadline is checked
+            // only against the session it belongs to (see `fire_timers`),
+            // and the timers already set (a reconnection the session waits
+            // for, say) stay alive, so that it goes on trying to deliver.
             let gen = s.timer_gen;
             self.add_timer(
                 token,
