@@ -4,11 +4,11 @@
  * endpoint nobody listens on yet is closed with three messages queued: its
  * connection lingers, and goes on trying to reconnect (the close must not
  * cancel the reconnection it waits for).  A PULL then binds there and gets
- * all three, so the lingering connection is done well before its deadline.  A new PUSH
- * connects to another PULL in the same context (its connection may take the
- * place the old one had in the I/O thread) and traffic flows; it still
- * flows, every message in order, after the old deadline has passed (the
- * deadline must not end a connection that came after it). */
+ * all three, so the lingering connection is done well before its deadline.
+ * A new PUSH connects to another PULL in the same context (its connection
+ * may take the place the old one had in the I/O thread) and traffic flows;
+ * it still flows, every message in order, after the old deadline has passed
+ * (the deadline must not end a connection that came after it). */
 #include "testutil.h"
 
 int main (void)
