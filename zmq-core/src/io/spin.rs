@@ -26,7 +26,7 @@ const FAILS_TO_PAUSE: u32 = 4;
 const PAUSE_WAITS: u32 = 64;
 
 /// Whether more than one CPU is available to this process.
-fn multi_cpu() -> bool {
+pub(crate) fn multi_cpu() -> bool {
     static MULTI: OnceLock<bool> = OnceLock::new();
     *MULTI.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
@@ -110,6 +110,65 @@ impl Spinner {
     }
 }
 
+/// Credit a spin that ends with work earns (up to [`CREDIT_MAX`]).
+const CREDIT_WIN: i32 = 1;
+/// Credit a spin that ends empty costs.
+const CREDIT_LOSS: i32 = 4;
+/// The most credit kept: after a long run of useful spins, two empty ones
+/// in a row still pause spinning.
+const CREDIT_MAX: i32 = 8;
+
+/// Adaptive spin policy for an I/O thread ([`Spinner`]'s is for an
+/// application thread): it spins while spins mostly end with work, and
+/// pauses once they cost more than they save.
+///
+/// An I/O thread's turns often come in pairs where only the second tells:
+/// it writes a request, and the spin after it ends at once with the bytes
+/// looped back (or the peer's quick reply); the spin after delivering them
+/// then waits for the application's next message. When that gap is longer
+/// than the spin, counting failures only in a row would never pause, and
+/// each spin would end just before the next message, with the CPU then
+/// going idle all the same. So an empty spin costs four useful ones.
+#[derive(Debug)]
+pub struct IoSpinner {
+    credit: i32,
+    /// Sleeps left without spinning.
+    paused: u32,
+}
+
+impl Default for IoSpinner {
+    fn default() -> Self {
+        IoSpinner {
+            credit: CREDIT_LOSS,
+            paused: 0,
+        }
+    }
+}
+
+impl IoSpinner {
+    /// Runs `wait` (a bounded wait that returns whether work came) unless
+    /// spinning is paused or there is one CPU; whether work came.
+    pub fn spin(&mut self, wait: impl FnOnce() -> bool) -> bool {
+        if !multi_cpu() {
+            return false;
+        }
+        if self.paused > 0 {
+            self.paused -= 1;
+            return false;
+        }
+        if wait() {
+            self.credit = (self.credit + CREDIT_WIN).min(CREDIT_MAX);
+            return true;
+        }
+        self.credit -= CREDIT_LOSS;
+        if self.credit <= 0 {
+            self.credit = CREDIT_LOSS;
+            self.paused = PAUSE_WAITS;
+        }
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +203,33 @@ mod tests {
         let t = Instant::now();
         assert!(!s.spin(None, || false));
         assert!(t.elapsed() >= SPIN_LIMIT, "spinning resumed");
+    }
+
+    #[test]
+    fn io_spinner_pauses_when_empty_spins_outweigh_useful_ones() {
+        if !multi_cpu() {
+            return;
+        }
+        let mut s = IoSpinner::default();
+        // Useful and empty spins in turn: paused after the second empty.
+        let mut waits = 0;
+        for ok in [true, false, true, false] {
+            s.spin(|| {
+                waits += 1;
+                ok
+            });
+        }
+        assert_eq!((waits, s.paused), (4, PAUSE_WAITS));
+        for _ in 0..PAUSE_WAITS {
+            assert!(!s.spin(|| unreachable!("paused")));
+        }
+        // Mostly useful spins keep it going.
+        for _ in 0..20 {
+            assert!(s.spin(|| true));
+        }
+        assert!(!s.spin(|| false));
+        assert!(s.spin(|| true));
+        assert_eq!(s.paused, 0);
     }
 
     #[test]
