@@ -142,8 +142,16 @@ reap() {
     local pid rc name failed=0
     WHY=""
     while [ ${#LIVE[@]} -gt 0 ]; do
+        pid=""
         wait -n -p pid "${!LIVE[@]}"
         rc=$?
+        if [ -z "$pid" ]; then
+            # bash 5.2's `wait -n` can return without naming a child (seen
+            # once in a proxy trial): wait for the first one by itself.
+            for pid in "${!LIVE[@]}"; do break; done
+            wait "$pid"
+            rc=$?
+        fi
         name=${LIVE[$pid]}
         unset "LIVE[$pid]"
         if [ "$rc" -ne 0 ] && [ $failed = 0 ]; then
