@@ -37,24 +37,30 @@ fn wait_end(limit: Duration, deadline: Option<Instant>) -> Instant {
     deadline.map_or(end, |d| d.min(end))
 }
 
+/// Looks (with a pause between) before [`spin_until`] starts yielding:
+/// about 1.6 µs of 25 ns pauses on this project's benchmark machine, in
+/// which an inproc peer on another CPU usually answers.
+const PAUSES_FIRST: u32 = 64;
+
 /// Spins until `ready()` holds or `limit` (or `deadline`) passes; returns
 /// whether `ready()` held. Does not spin on a single CPU.
+///
+/// It pauses only briefly, then yields the CPU between looks: the thread
+/// that will make `ready()` hold (the I/O thread decoding our reply, the
+/// sender filling our pipe) may be queued on this very CPU, and a thread
+/// that pauses in place holds it up for the whole spin. When no other
+/// thread wants the CPU, a yield returns at once.
 fn spin_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
     if !multi_cpu() {
         return ready();
     }
-    let end = wait_end(limit, deadline);
-    loop {
-        for _ in 0..64 {
-            spin_loop();
-            if ready() {
-                return true;
-            }
-        }
-        if Instant::now() >= end {
-            return false;
+    for _ in 0..PAUSES_FIRST {
+        spin_loop();
+        if ready() {
+            return true;
         }
     }
+    yield_until(limit, deadline, ready)
 }
 
 /// As [`spin_until`], but yielding the CPU between looks: for waits on a
