@@ -707,7 +707,12 @@ impl Reactor {
                 };
                 self.poll_once(&mut events, timeout);
             }
-            worked = !events.is_empty();
+            // Commands before the events the same poll brought: an
+            // application thread may cause an event itself, with a direct
+            // write (see `io::direct`), after it queued a command (a
+            // socket unbound, say) that must take effect first; events for
+            // what the commands removed are then ignored.
+            worked = self.process_commands() | !events.is_empty();
             for ev in events.iter() {
                 if ev.token() == WAKER {
                     continue;
@@ -717,7 +722,6 @@ impl Reactor {
                 let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
                 self.ready(token, readable, writable);
             }
-            worked |= self.process_commands();
             self.fire_timers();
             if self.stopping && self.objects.is_empty() {
                 return;
