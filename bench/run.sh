@@ -145,9 +145,11 @@ reap() {
         pid=""
         wait -n -p pid "${!LIVE[@]}"
         rc=$?
-        if [ -z "$pid" ]; then
-            # bash 5.2's `wait -n` can return without naming a child (seen
-            # once in a proxy trial): wait for the first one by itself.
+        if [ -z "${pid:-}" ]; then
+            # bash 5.2's `wait -n` can return 127 without naming a child
+            # (-p unsets the variable), seemingly for one that ended while
+            # a command substitution ran: wait for the first one by itself
+            # (`wait PID` finds a saved status).
             for pid in "${!LIVE[@]}"; do break; done
             wait "$pid"
             rc=$?
