@@ -333,6 +333,16 @@ fmt() {
         } else if (s == "int") printf "%.0f", x
         else printf "%.1f", x }'
 }
+# steal_ticks: "STEAL TOTAL", the CPU time (all CPUs, in ticks) the
+# hypervisor gave to other guests, and all CPU time, since boot.
+steal_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t }' /proc/stat; }
+
+# steal_pct "S0 T0" "S1 T1": the share of CPU time stolen in between, in %.
+steal_pct() {
+    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        d = y[2] - x[2]; if (d > 0) printf "%.0f%%", 100 * (y[1] - x[1]) / d; else print "-" }'
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }'; }
 
 # kind_info KIND: UNIT, STYLES (one per metric), SHAPE (how the metrics are
@@ -383,6 +393,7 @@ for c in "${CELLS[@]}"; do
     nmetrics=$(echo "$STYLES" | wc -w)
     printf '[%2d/%d] %-22s' "$icell" "$ncells" "$id" >&2
     t_cell=$(date +%s)
+    st_cell=$(steal_ticks)
     declare -A failed=([libzmq]="" [ours]="")
     : >"$TMP/vals.libzmq"
     : >"$TMP/vals.ours"
@@ -431,7 +442,8 @@ for c in "${CELLS[@]}"; do
     else
         r="-"
     fi
-    ROWS+="| $id | $UNIT | ${cellval[libzmq]} | ${cellval[ours]} | $r |"$'\n'
+    st=$(steal_pct "$st_cell" "$(steal_ticks)")
+    ROWS+="| $id | $UNIT | ${cellval[libzmq]} | ${cellval[ours]} | $r | $st |"$'\n'
     RAW+="| $id"
     for SIDE in libzmq ours; do
         RAW+=" | $(while read -r v _; do fmt "${STYLES%% *}" "$v"; printf ' '; done \
@@ -439,8 +451,8 @@ for c in "${CELLS[@]}"; do
         RAW=${RAW% }
     done
     RAW+=" |"$'\n'
-    printf ' libzmq %s | ours %s | ratio %s  (%ss)\n' "${cellval[libzmq]}" \
-        "${cellval[ours]}" "$r" $(($(date +%s) - t_cell)) >&2
+    printf ' libzmq %s | ours %s | ratio %s  (%ss, steal %s)\n' "${cellval[libzmq]}" \
+        "${cellval[ours]}" "$r" $(($(date +%s) - t_cell)) "$st" >&2
 done
 
 # ---- the report -------------------------------------------------------------------
@@ -461,8 +473,8 @@ lib_note=""
          "$([ "$QUICK" = 1 ] && echo "QUICK mode (a tenth of the counts)" || echo "full counts");" \
          "run took ${ELAPSED}s"
     echo
-    echo "| cell | unit | libzmq median | ours median | ratio ours/libzmq |"
-    echo "| --- | --- | --- | --- | --- |"
+    echo "| cell | unit | libzmq median | ours median | ratio ours/libzmq | steal |"
+    echo "| --- | --- | --- | --- | --- | --- |"
     printf '%s' "$ROWS"
     echo
     echo "Ratio = ours median / libzmq median, metric by metric. For rates (msg/s," \
@@ -470,7 +482,10 @@ lib_note=""
          "instruction counts (Ir) and memory (KiB) a ratio below 1 means ours is faster (or smaller)." \
          "Medians are over the pairs; the machine is shared and noisy, so trust the" \
          "ratio of alternating runs more than the absolute numbers." \
-         "FAIL: that library failed the cell (see below). M = 10^6, k = 10^3, MB = 10^6 bytes."
+         "FAIL: that library failed the cell (see below). M = 10^6, k = 10^3, MB = 10^6 bytes." \
+         "Steal: the share of the machine's CPU time the hypervisor gave to other guests" \
+         "while the cell ran (/proc/stat); at more than a few percent, both libraries'" \
+         "threads were stopped at random and the cell's figures are that much less telling."
     if [ -n "$FAILURES" ]; then
         echo
         echo "## Failures"
