@@ -738,9 +738,9 @@ impl Reactor {
     }
 
     /// After a turn that did work: watches for more (ready sockets,
-    /// commands, a due timer) for at most `IO_SPIN_LIMIT`, yielding the
-    /// CPU between looks, rather than sleeping at once. Whether anything
-    /// came.
+    /// commands) until `IO_SPIN_LIMIT` or the first timer's deadline,
+    /// yielding the CPU between looks, rather than sleeping at once.
+    /// Whether anything came (a timer that falls due is not counted).
     ///
     /// A thread that blocks lets its CPU go idle, and waking it again (the
     /// application's next message, the peer's next bytes) costs a system
