@@ -63,10 +63,15 @@ fn spin_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -> bo
     yield_until(limit, deadline, ready)
 }
 
-/// As [`spin_until`], but yielding the CPU between looks: for waits on a
-/// thread that may need this very CPU to make progress (on a busy machine
-/// the thread woken alongside us may be queued behind us).
-pub fn yield_until(limit: Duration, deadline: Option<Instant>, ready: impl Fn() -> bool) -> bool {
+/// As [`spin_until`] without its first pauses: yielding the CPU between
+/// looks from the start, for waits on a thread that may need this very CPU
+/// to make progress (on a busy machine the thread woken alongside us may be
+/// queued behind us). `ready` may do work of its own (an I/O thread polls).
+pub fn yield_until(
+    limit: Duration,
+    deadline: Option<Instant>,
+    mut ready: impl FnMut() -> bool,
+) -> bool {
     let end = wait_end(limit, deadline);
     loop {
         if ready() {

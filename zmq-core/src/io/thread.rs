@@ -22,7 +22,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
 use crate::io::direct::DirectGate;
-use crate::io::spin::IoSpinner;
+use crate::io::spin::{yield_until, IoSpinner};
 use crate::monitor::{event, Monitor};
 use crate::msg::{flags, Metadata, Msg};
 use crate::pipe::{Pipe, PipeEvent, PipeWaker};
@@ -751,20 +751,11 @@ impl Reactor {
     /// a thread that shares this CPU (the application writing the very
     /// stream) run first.
     fn poll_spinning(&mut self, events: &mut Events) -> bool {
-        let mut end = Instant::now() + IO_SPIN_LIMIT;
-        if let Some((first, _)) = self.timers.keys().next() {
-            end = end.min(*first);
-        }
-        loop {
+        let first_timer = self.timers.keys().next().map(|(d, _)| *d);
+        yield_until(IO_SPIN_LIMIT, first_timer, || {
             self.poll_once(events, Some(Duration::ZERO));
-            if !events.is_empty() || self.shared.has_commands() {
-                return true;
-            }
-            if Instant::now() >= end {
-                return false;
-            }
-            std::thread::yield_now();
-        }
+            !events.is_empty() || self.shared.has_commands()
+        })
     }
 
     /// Takes and carries out the waiting commands; whether there were any.
