@@ -279,6 +279,7 @@ impl Decoder {
     /// peer's bytes straight into the buffer (then
     /// [`Decoder::commit_body`]). A declared size above [`BODY_UPFRONT`] is
     /// thus never allocated far ahead of the bytes that arrive.
+    ///
     /// A buffer that must grow does so as [`grow`] says.
     pub(crate) fn body_space(&mut self, min: usize, max: usize) -> Option<(&mut Msg, usize, usize)> {
         let State::Body {
