@@ -536,14 +536,21 @@ impl Pipe {
         self.cache.pop_front().or_else(|| unsafe { self.in_items().pop() })
     }
 
-    /// Looks again at what the peer has published; publishes progress.
+    /// Looks again at what the peer has published. Progress is published
+    /// when the queue is found empty (the writer may be waiting on a HWM
+    /// lowered below our LWM) or ends; while frames keep coming,
+    /// [`Pipe::count_read`] publishes it every LWM messages, so that a
+    /// reader taking a few frames at a time from a writer on another core
+    /// does not write the counter and fence on every look.
     fn refill(&mut self) {
         let inq = 1 - self.side;
         if self.shared.queues[inq].hard_closed.load(Ordering::Acquire) {
             self.drain_queue();
             self.cache.clear();
             self.cache.push_back(Msg::delimiter());
-        } else if !self.take_published() {
+        } else if self.take_published() {
+            return;
+        } else {
             // Empty: fall asleep, then look again, so a writer that
             // published in between either sees our flag or is seen here.
             self.shared.queues[inq]
@@ -609,7 +616,10 @@ impl Pipe {
     /// Reads the next frame, as [`Pipe::read`], if it is at hand and small
     /// and has none of the `refused` flags, handing it to `f` instead of
     /// building a message (an encoder copies them straight
-    /// to the wire). `None` (nothing read) otherwise: then use `read`.
+    /// to the wire). `None` (nothing read) otherwise: then, if
+    /// [`Pipe::is_dry`], [`Pipe::refill_in_place`] and try again, else use
+    /// `read`. (Going straight to `read` when dry would build a message for
+    /// the first frame of every look at the queue.)
     #[inline]
     pub fn read_small<R>(&mut self, refused: u8, f: impl FnOnce(Small<'_>) -> R) -> Option<R> {
         if !self.in_active || self.in_closed || !self.cache.is_empty() {
@@ -621,13 +631,45 @@ impl Pipe {
         Some(out)
     }
 
+    /// Whether this end is reading and has nothing at hand: the frames it
+    /// last saw published are all read.
+    #[inline]
+    pub fn is_dry(&self) -> bool {
+        self.in_active
+            && !self.in_closed
+            && self.cache.is_empty()
+            // SAFETY: this end is the queue's only reader.
+            && unsafe { self.in_items().front_is_delimiter() }.is_none()
+    }
+
+    /// Looks at what the peer has published since, without falling asleep
+    /// when there is nothing new; whether anything came.
+    pub fn look_again(&mut self) -> bool {
+        // SAFETY: this end is the queue's only reader.
+        self.in_active && unsafe { self.in_items().refresh() }
+    }
+
+    /// Looks at the queue again, as `read` does when it runs dry (falling
+    /// asleep if it is empty); whether frames may now be read from it in
+    /// place, by [`Pipe::read_small`].
+    #[inline(never)]
+    pub fn refill_in_place(&mut self) -> bool {
+        self.refill();
+        self.in_active && self.cache.is_empty()
+    }
+
     /// Reads the next frame into `msg`, as [`Pipe::read`] would, if it is
     /// at hand and small, built where it goes (see [`Msg::assign_small`]);
     /// whether more frames follow. `None` (nothing read) otherwise: then
     /// use `read`.
     #[inline]
     pub fn read_small_into(&mut self, msg: &mut Msg) -> Option<bool> {
-        self.read_small(0, |small| msg.assign_small(&small))?;
+        if self.read_small(0, |small| msg.assign_small(&small)).is_none() {
+            if !self.is_dry() || !self.refill_in_place() {
+                return None;
+            }
+            self.read_small(0, |small| msg.assign_small(&small))?;
+        }
         Some(msg.more())
     }
 
