@@ -96,6 +96,15 @@ const READ_CHUNK: usize = 64 * 1024;
 const SLICE_MIN: usize = 8 * 1024;
 /// Output is written once this much is batched (or the pipe runs dry).
 const WRITE_BATCH: usize = 64 * 1024;
+/// Below this many bytes of output, a session whose pipe runs dry while
+/// frames keep coming yields the CPU and looks again before writing (at
+/// most [`GATHER_LOOKS`] times a batch). An I/O thread that drains its pipe
+/// faster than the application fills it would otherwise write a few frames
+/// per system call: with the application on the other core, tcp 64 B made
+/// 100-190k `sendto` calls per 4M messages instead of 5-15k.
+const GATHER_BATCH: usize = 16 * 1024;
+/// See [`GATHER_BATCH`]: one look costs a lone message a yield.
+const GATHER_LOOKS: usize = 4;
 /// Timer generations: the bits above this number a session (see
 /// `Reactor::first_timer_gen`), the bits below count its timer states.
 const SESSION_GEN_SHIFT: u32 = 32;
@@ -1896,12 +1905,26 @@ impl Session {
         // no message built and dropped on the way.
         let short = engine.cipher.is_none() && matches!(engine.wire, Wire::V2 | Wire::V3);
         let refused = if engine.sub_commands { flags::SUBSCRIPTION } else { 0 };
+        let mut gathers = 0;
         while engine.out.len() - engine.out_pos < WRITE_BATCH {
             if short && !self.skip_out_rest {
                 let out = &mut engine.out;
                 if let Some(more) = pipe.read_small(refused, |small| put_short(out, &small)) {
                     engine.out_more = more;
                     continue;
+                }
+                if pipe.is_dry() {
+                    let pending = engine.out.len() - engine.out_pos;
+                    if pending > 0 && pending < GATHER_BATCH && gathers < GATHER_LOOKS {
+                        gathers += 1;
+                        std::thread::yield_now();
+                        if pipe.look_again() {
+                            continue;
+                        }
+                    }
+                    if pipe.refill_in_place() {
+                        continue;
+                    }
                 }
             }
             let Some(msg) = pipe.read() else {
