@@ -947,6 +947,34 @@ mod tests {
         assert_eq!(Arc::strong_count(&md), 1);
     }
 
+    /// Nothing is readable before it is published, however the cells were
+    /// used before: chunks go round many times, with entries of every size
+    /// starting where earlier laps put bodies, skips and whole messages.
+    #[test]
+    fn recycled_cells_read_unwritten_until_published() {
+        let q = YPipe::new();
+        let mut next = 0;
+        let mut out = VecDeque::new();
+        for round in 0..400 {
+            let batch = 1 + round % 37;
+            // SAFETY: single-threaded test: this thread is both ends.
+            unsafe {
+                for i in next..next + batch {
+                    q.push(frame(i * 7 + round), None);
+                }
+                assert!(!q.refresh(), "round {round}: seen before publish");
+                assert!(q.pop().is_none());
+                q.publish();
+                assert_eq!(q.pop_all(&mut out), batch as u64, "round {round}");
+                assert!(!q.refresh());
+            }
+            for (k, m) in out.drain(..).enumerate() {
+                check(&m, (next + k) * 7 + round);
+            }
+            next += batch;
+        }
+    }
+
     #[test]
     fn two_threads_in_order() {
         let q = Arc::new(YPipe::new());
