@@ -279,16 +279,14 @@ impl YPipe {
         let p = self.reserve(w, MSG_CELLS);
         // The entry's first byte (the Msg's kind) goes last, by `tag`: the
         // reader may be looking at it.
-        let mut bytes = MaybeUninit::<[u8; MSG_CELLS * CELL]>::uninit();
-        // SAFETY: the buffer is as large as a Msg; four unpublished cells
-        // of our own take its bytes; the Msg moves into them (not dropped
-        // here).
+        // Not dropped here: it moves into the cells.
+        let msg = MaybeUninit::new(msg);
+        let src = msg.as_ptr().cast::<u8>();
+        // SAFETY: four unpublished cells of our own take the Msg's bytes
+        // (an untyped copy: a Msg may have padding); the kind, its first
+        // byte, is always initialised.
         unsafe {
-            let src = bytes.as_mut_ptr().cast::<u8>();
-            src.cast::<Msg>().write(msg);
-            // An untyped copy: a Msg may have padding.
             ptr::copy_nonoverlapping(src.add(1), p.add(1), MSG_CELLS * CELL - 1);
-            // The kind, a Msg's first byte, is always initialised.
             self.tag(w, p, src.read());
         }
     }
