@@ -184,8 +184,6 @@ pub struct Small<'a> {
 struct Writer {
     chunk: *mut Chunk,
     pos: usize,
-    /// Cells pushed (published or not).
-    pushed: u64,
     /// The metadata the reader will give small frames tagged with it.
     metadata: Option<Arc<Metadata>>,
     /// The first entry pushed since the last publish (null: none), whose
@@ -200,8 +198,6 @@ struct Writer {
 struct Reader {
     chunk: *mut Chunk,
     pos: usize,
-    /// Cells taken.
-    popped: u64,
     /// Entries may be taken: set by [`YPipe::refresh`], cleared when the
     /// next entry is found unpublished. Until the next refresh the reader
     /// sees nothing new, so that its owner can look at what comes out of
@@ -226,8 +222,8 @@ pub struct YPipe {
     writer: Own<UnsafeCell<Writer>>,
     reader: Own<UnsafeCell<Reader>>,
     /// Chunks the reader finished with, for the writer to reuse: a few, so
-    /// that a queue that ran a few chunks deep allocates (and zeroes) no
-    /// more once it flows again.
+    /// that a queue that ran a few chunks deep allocates no more once it
+    /// flows again.
     spares: [AtomicPtr<Chunk>; SPARES],
 }
 
@@ -246,7 +242,6 @@ impl YPipe {
             writer: Own(UnsafeCell::new(Writer {
                 chunk: first,
                 pos: 0,
-                pushed: 0,
                 metadata: None,
                 pending: ptr::null_mut(),
                 pending_tag: 0,
@@ -255,7 +250,6 @@ impl YPipe {
             reader: Own(UnsafeCell::new(Reader {
                 chunk: first,
                 pos: 0,
-                popped: 0,
                 open: false,
                 metadata: None,
             })),
@@ -413,7 +407,6 @@ impl YPipe {
             }
             w.cleared = (w.pos + 1).min(CELLS);
         }
-        w.pushed += n as u64;
         p
     }
 
@@ -425,7 +418,6 @@ impl YPipe {
         if w.pos < CELLS {
             // SAFETY: an unpublished cell of our own.
             unsafe { self.tag(w, Chunk::at(w.chunk, w.pos), TAG_SKIP) };
-            w.pushed += (CELLS - w.pos) as u64;
         }
         let spare = self
             .spares
@@ -548,7 +540,6 @@ impl YPipe {
                     // SAFETY: the skip's cell, read; the cells after it
                     // were not written.
                     unsafe { Chunk::clear(r.chunk, r.pos) };
-                    r.popped += (CELLS - r.pos) as u64;
                     r.pos = CELLS;
                 }
                 TAG_METADATA => {
@@ -706,7 +697,6 @@ impl YPipe {
                 p = p.add(CELL);
             }
         }
-        r.popped += cells as u64;
         r.pos += cells;
     }
 }
@@ -721,17 +711,17 @@ impl Drop for YPipe {
     fn drop(&mut self) {
         // Exclusive access: drop what was pushed and never taken (messages
         // and metadata references), then free the chain from the reader's
-        // chunk to the writer's, and the spare.
+        // chunk to the writer's, and the spares.
         let w = self.writer.0.get_mut();
-        let (pushed, pending, pending_tag) = (w.pushed, w.pending, w.pending_tag);
-        if !pending.is_null() {
+        let (tail, tail_pos) = (w.chunk, w.pos);
+        if !w.pending.is_null() {
             // SAFETY: exclusive access; the entry's first byte, as
             // `publish` would have set it.
-            unsafe { *pending = pending_tag };
+            unsafe { *w.pending = w.pending_tag };
         }
         let r = self.reader.0.get_mut();
-        let (mut chunk, mut pos, mut left) = (r.chunk, r.pos, pushed - r.popped);
-        while left > 0 {
+        let (mut chunk, mut pos) = (r.chunk, r.pos);
+        while (chunk, pos) != (tail, tail_pos) {
             if pos == CELLS {
                 // SAFETY: exclusive access; the writer linked the next chunk.
                 let next = unsafe { (*chunk).next.load(Ordering::Relaxed) };
@@ -739,6 +729,7 @@ impl Drop for YPipe {
                 drop(unsafe { Box::from_raw(chunk) });
                 chunk = next;
                 pos = 0;
+                continue;
             }
             // SAFETY: cells between the reader and the writer hold entries.
             let p = unsafe { Chunk::at(chunk, pos) };
@@ -757,7 +748,6 @@ impl Drop for YPipe {
                     }
                 }
             };
-            left -= cells as u64;
             pos += cells;
         }
         // SAFETY: the writer's chunk holds no live entries now.

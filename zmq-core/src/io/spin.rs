@@ -26,7 +26,7 @@ const FAILS_TO_PAUSE: u32 = 4;
 const PAUSE_WAITS: u32 = 64;
 
 /// Whether more than one CPU is available to this process.
-pub(crate) fn multi_cpu() -> bool {
+fn multi_cpu() -> bool {
     static MULTI: OnceLock<bool> = OnceLock::new();
     *MULTI.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
